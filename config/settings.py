@@ -1,0 +1,308 @@
+"""Settings: config/default.yaml, then a user file, then the environment, then flags.
+
+Every layer is checked against the frozen dataclasses below: an unknown key, a wrong type or
+invalid YAML raises `SettingsError`, whose message names the file, the key and what was
+expected. The CLI turns it into one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_FILE = Path(__file__).with_name("default.yaml")
+DEFAULT_HOST = "http://127.0.0.1:11434"
+
+
+class SettingsError(Exception):
+    """A setting is unreadable or wrong; the message is one line for the person."""
+
+
+@dataclass(frozen=True)
+class OllamaSettings:
+    connect_timeout: float = 5.0
+    first_byte_timeout: float = 300.0
+    chunk_timeout: float = 60.0
+    keep_alive: str = "30m"
+    auto_pull: str = "auto"
+    headers: dict[str, str] = field(default_factory=dict)
+    verify_tls: bool = True
+    docker_fallback: bool = True
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    max_retries: int = 4
+    backoff: float = 1.0
+    jitter: float = 0.1
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    window: int = 40
+    stream_min_chars: int = 50
+    stream_max_delay_ms: int = 100
+    context_mode: str = "shared"
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    reply_reserve: int = 512
+    default_num_ctx: int = 4096
+    summary: bool = True
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    enabled: bool = True
+    ttl_seconds: float = 86400.0
+    max_entries: int = 1000
+    faq: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    slots: int = 1
+    heartbeat_seconds: float = 1.0
+    ticket_ttl_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    turns_per_minute: int = 30
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    idle_days: float = 30.0
+    lease_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class DiskSettings:
+    min_free_mb: float = 100.0
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "warning"
+
+
+@dataclass(frozen=True)
+class RagSettings:
+    embed_model: str = "nomic-embed-text"
+    chunk_size: int = 800
+    chunk_overlap: int = 100
+    top_k: int = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = "llama3.2:1b"
+    host: str | None = None
+    data_dir: str | None = None
+    flow: str = "chat"
+    imports: list[str] = field(default_factory=list)
+    ollama: OllamaSettings = field(default_factory=OllamaSettings)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    disk: DiskSettings = field(default_factory=DiskSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    rag: RagSettings = field(default_factory=RagSettings)
+    sources: tuple[str, ...] = ()  # the files and layers that made these settings
+
+    @property
+    def ollama_host(self) -> str:
+        """The Ollama URL in effect (explicit host, else the default)."""
+        return self.host or DEFAULT_HOST
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory (not created here; see `utils.paths.ensure_data_dir`)."""
+        if self.data_dir:
+            return Path(self.data_dir).expanduser()
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(xdg) / "pocketchat"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_path / "pocketchat.db"
+
+
+def load_settings(
+    user_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers in order and return frozen settings (raises `SettingsError`)."""
+    env = os.environ if env is None else env
+    merged: dict[str, Any] = {}
+    sources: list[str] = []
+    _merge(merged, _read_yaml(DEFAULT_FILE), str(DEFAULT_FILE))
+    sources.append(str(DEFAULT_FILE))
+    user = user_file or env.get("POCKETCHAT_CONFIG")
+    if user:
+        _merge(merged, _read_yaml(Path(user)), str(user))
+        sources.append(str(user))
+    env_layer: dict[str, Any] = {}
+    if env.get("OLLAMA_HOST"):
+        env_layer["host"] = env["OLLAMA_HOST"]
+    if env.get("POCKETCHAT_DATA_DIR"):
+        env_layer["data_dir"] = env["POCKETCHAT_DATA_DIR"]
+    if env.get("POCKETCHAT_MODEL"):
+        env_layer["model"] = env["POCKETCHAT_MODEL"]
+    if env_layer:
+        _merge(merged, env_layer, "environment")
+        sources.append("environment")
+    if overrides:
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        _merge(merged, _unflatten(flags), "command line")
+        sources.append("command line")
+    merged["sources"] = tuple(sources)
+    return _build(Settings, merged, "settings", "")
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read the config file ({exc.strerror}).") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise SettingsError(f"{path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}.") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a mapping of settings, got {type(data).__name__}.")
+    return data
+
+
+def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """`{"ollama.keep_alive": "5m"}` -> `{"ollama": {"keep_alive": "5m"}}`."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
+def _merge(into: dict[str, Any], layer: Mapping[str, Any], origin: str) -> None:
+    """Deep-merge `layer`, checking keys and types against `Settings` as it goes."""
+    _check(Settings, layer, origin, "")
+    _deep_update(into, layer)
+
+
+def _deep_update(into: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict) and key not in (
+            "headers",
+            "faq",
+        ):
+            _deep_update(into[key], value)
+        else:
+            into[key] = value
+
+
+def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) -> None:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "sources"}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in names:
+            import difflib
+
+            near = difflib.get_close_matches(str(key), sorted(names), n=1)
+            hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
+            raise SettingsError(f"{origin}: unknown setting '{dotted}'{hint}.")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, Mapping):
+                raise SettingsError(
+                    f"{origin}: '{dotted}' must be a mapping of settings, got {value!r}."
+                )
+            _check(typing.cast(type[Any], hint), value, origin, f"{dotted}.")
+        elif not _fits(hint, value):
+            raise SettingsError(
+                f"{origin}: '{dotted}' must be {_describe(hint)}, got {value!r}."
+            )
+
+
+def _fits(hint: Any, value: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_fits(arg, value) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is bool:
+        return isinstance(value, bool)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_fits(item, v) for v in value)
+    if origin is dict:
+        key_t, val_t = typing.get_args(hint)
+        return isinstance(value, dict) and all(
+            _fits(key_t, k) and _fits(val_t, v) for k, v in value.items()
+        )
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    names = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
+    if hint is type(None):
+        return "null"
+    if origin is list:
+        return f"a list of {_describe(typing.get_args(hint)[0])}"
+    if origin is dict:
+        return "a mapping of text to text"
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            value = _build(typing.cast(type[Any], hint), value, origin, f"{prefix}{f.name}.")
+        elif hint is float and isinstance(value, int):
+            value = float(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def with_changes(settings: Settings, **flat: Any) -> Settings:
+    """A copy with dotted keys replaced (`with_changes(s, **{"chat.window": 10})`)."""
+    data = dataclasses.asdict(settings)
+    _merge(data, _unflatten(flat), "command line")
+    return typing.cast(Settings, _build(Settings, data, "settings", ""))

@@ -1,0 +1,52 @@
+"""The base of every pocketchat node.
+
+- `actions` lists every action `post` can return ("default" for None); the flow loader checks
+  edges against it.
+- The constructor takes the frozen `Deps` first, then keyword params from YAML. Keep no mutable
+  state on `self`: PocketFlow shallow-copies nodes per step, so it would be shared by every run.
+- Retry is PocketFlow's own (`max_retries`, with `wait=0`); a node that retries calls
+  `self.wait_before_retry()` first thing in `exec`, which sleeps `backoff * 2**(n-1)` seconds,
+  +/- `jitter`, before attempt n+1.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+import structlog
+from pocketflow import Node
+
+from nodes.deps import Deps
+
+log = structlog.get_logger()
+
+Shared = dict[str, Any]
+
+
+class PocketNode(Node):  # type: ignore[misc]
+    actions: ClassVar[tuple[str, ...]] = ("default",)
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(max_retries=1, wait=0)
+        self.deps = deps
+        self.backoff = 0.0
+        self.jitter = 0.0
+
+    def configure_retry(self, max_retries: int, backoff: float, jitter: float = 0.0) -> None:
+        """Set by the flow loader from a node's `retry:` block in YAML."""
+        self.max_retries = max(1, max_retries)
+        self.backoff = max(0.0, backoff)
+        self.jitter = min(max(0.0, jitter), 1.0)
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number `attempt` (1-based): 1, 2, 4… times backoff."""
+        base = self.backoff * 2 ** (attempt - 1)
+        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+
+    def wait_before_retry(self) -> None:
+        attempt = int(getattr(self, "cur_retry", 0))
+        if attempt > 0:
+            delay = self.retry_delay(attempt)
+            log.info("node_retry_wait", node=type(self).__name__, attempt=attempt, delay=delay)
+            self.deps.clock.sleep(delay)

@@ -1,0 +1,92 @@
+"""Logging: structlog, configured once by the composition root (`main.py`).
+
+Full JSON lines go to `pocketchat.log` in the data dir; stderr shows warnings and errors in human
+form (`--debug`: everything, with tracebacks). stdout is never touched: it carries only the
+conversation or `--json` output. Session and request ids are bound with
+`structlog.contextvars.bound_contextvars` and so appear on every line of a turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import structlog
+
+_SHARED: list[structlog.typing.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def configure_logging(log_file: Path | None, level: str = "warning", debug: bool = False) -> None:
+    """Send JSON to `log_file` (all levels) and human lines to stderr (`level` and up)."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.DEBUG)
+
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if debug else _level(level))
+    console.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_SHARED,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _drop_tracebacks if not debug else _keep,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+        )
+    )
+    root.addHandler(console)
+
+    if log_file is not None:
+        try:
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError:
+            file_handler = None
+        if file_handler is not None:
+            file_handler.setLevel(logging.DEBUG)
+            file_handler.setFormatter(
+                structlog.stdlib.ProcessorFormatter(
+                    foreign_pre_chain=_SHARED,
+                    processors=[
+                        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.dict_tracebacks,
+                        structlog.processors.JSONRenderer(),
+                    ],
+                )
+            )
+            root.addHandler(file_handler)
+    # Libraries chatter at INFO/DEBUG (httpx logs every request): keep them in the file only.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def _level(name: str) -> int:
+    value = logging.getLevelName(name.upper())
+    return value if isinstance(value, int) else logging.WARNING
+
+
+def _drop_tracebacks(
+    _logger: object, _name: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    event.pop("exc_info", None)
+    event.pop("exception", None)
+    return event
+
+
+def _keep(
+    _logger: object, _name: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    return event

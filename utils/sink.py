@@ -1,0 +1,61 @@
+"""Where a turn's output goes. Nodes never print: they push to a sink.
+
+The terminal sink lives in `cli/`; tests use `RecordingSink`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Sink(Protocol):
+    def reply(self, piece: str) -> None:
+        """A piece of the model's reply, as it streams."""
+        ...
+
+    def reply_done(self) -> None:
+        """The reply has ended (complete or not)."""
+        ...
+
+    def status(self, text: str) -> None:
+        """A transient status line ("#2 in line", "loading model…", "thinking…"); "" clears."""
+        ...
+
+    def notice(self, text: str) -> None:
+        """One line the person should read (truncation, cached answer, model switch…)."""
+        ...
+
+    def progress(self, label: str, completed: int, total: int | None) -> None:
+        """Progress of a long job (a model pull); total None when unknown."""
+        ...
+
+
+@dataclass
+class RecordingSink:
+    """Keeps everything it is sent, for tests and for `--json` output."""
+
+    pieces: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    progress_events: list[tuple[str, int, int | None]] = field(default_factory=list)
+    replies_done: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def reply(self, piece: str) -> None:
+        self.pieces.append(piece)
+
+    def reply_done(self) -> None:
+        self.replies_done += 1
+
+    def status(self, text: str) -> None:
+        self.statuses.append(text)
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+    def progress(self, label: str, completed: int, total: int | None) -> None:
+        self.progress_events.append((label, completed, total))
