@@ -185,7 +185,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SettingsError(f"{path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}.") from exc
+        raise SettingsError(
+            f"{path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}."
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -213,9 +215,14 @@ def _merge(into: dict[str, Any], layer: Mapping[str, Any], origin: str) -> None:
 
 def _deep_update(into: dict[str, Any], layer: Mapping[str, Any]) -> None:
     for key, value in layer.items():
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict) and key not in (
-            "headers",
-            "faq",
+        if (
+            isinstance(value, Mapping)
+            and isinstance(into.get(key), dict)
+            and key
+            not in (
+                "headers",
+                "faq",
+            )
         ):
             _deep_update(into[key], value)
         else:
@@ -241,9 +248,7 @@ def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) ->
                 )
             _check(typing.cast(type[Any], hint), value, origin, f"{dotted}.")
         elif not _fits(hint, value):
-            raise SettingsError(
-                f"{origin}: '{dotted}' must be {_describe(hint)}, got {value!r}."
-            )
+            raise SettingsError(f"{origin}: '{dotted}' must be {_describe(hint)}, got {value!r}.")
 
 
 def _fits(hint: Any, value: Any) -> bool:

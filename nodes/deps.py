@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from config.settings import Settings
-    from utils.clock import Clock
     from utils.gate import Gate
     from utils.ollama_client import OllamaService
-    from utils.sink import Sink
     from utils.store import Store
+
+    from config.settings import Settings
+    from utils.clock import Clock
+    from utils.sink import Sink
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""`make bench`: run every benchmark, print one markdown table, write bench/results.json.
+
+Each benchmark module exposes `run() -> list[Row]`. Figures are measured side by side in one
+run and reported as ratios or differences, never as absolute timings to compare across runs.
+Run one with `python -m bench NAME` (e.g. `python -m bench startup`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Row
+
+BENCHMARKS: tuple[str, ...] = (
+    "startup",
+    "store_load",
+    "stream_memory",
+    "turn_overhead",
+    "queue",
+    "tokens",
+    "rag_query",
+)
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv or list(BENCHMARKS)
+    rows: list[Row] = []
+    for name in wanted:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError:
+            print(f"(skipped {name}: not present)", file=sys.stderr)
+            continue
+        started = time.monotonic()
+        print(f"running {name}…", file=sys.stderr, flush=True)
+        rows.extend(module.run())
+        print(f"  {name} took {time.monotonic() - started:.1f} s", file=sys.stderr)
+    print(render(rows))
+    out = Path(__file__).with_name("results.json")
+    out.write_text(
+        json.dumps(
+            {"python": platform.python_version(), "machine": platform.machine(), "rows": rows},
+            indent=2,
+        )
+    )
+    print(f"\nwritten: {out}", file=sys.stderr)
+    return 0
+
+
+def render(rows: list[Row]) -> str:
+    lines = ["| benchmark | measure | value | unit | note |", "|---|---|---:|---|---|"]
+    for row in rows:
+        value = row["value"]
+        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+        lines.append(
+            f"| {row['bench']} | {row['name']} | {shown} | {row['unit']} | {row['note']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

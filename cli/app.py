@@ -1,0 +1,142 @@
+"""The composition root: the one place that builds real objects.
+
+`App` is click's `ctx.obj`. Everything is built on first use, so a command pays only for what
+it needs (`--help` builds nothing; `sessions list` never imports ollama).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from utils.gate import Gate
+    from utils.ollama_client import OllamaService
+    from utils.store import Store
+
+    from config.settings import Settings
+    from nodes.deps import Deps
+    from nodes.registry import Registry
+    from utils.clock import Clock
+    from utils.sink import Sink
+
+
+class App:
+    def __init__(
+        self,
+        *,
+        config_file: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        debug: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
+        self.config_file = config_file
+        self.overrides: dict[str, Any] = dict(overrides or {})
+        self.debug = debug
+        self._settings = settings
+        self._store: Store | None = None
+        self._llm: OllamaService | None = None
+        self._registry: Registry | None = None
+        self._clock: Clock | None = None
+        self._logging_ready = False
+
+    # -- settings and logging -------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from config.settings import load_settings
+
+            self._settings = load_settings(self.config_file, overrides=self.overrides)
+        self._configure_logging()
+        return self._settings
+
+    def override(self, **flat: Any) -> None:
+        """Apply command-line flags (dotted keys) before anything is built."""
+        from config.settings import with_changes
+
+        changes = {k: v for k, v in flat.items() if v is not None}
+        if changes:
+            self._settings = with_changes(self.settings, **changes)
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._settings.data_path / "pocketchat.log" if self._settings else None
+
+    def _configure_logging(self) -> None:
+        if self._logging_ready or self._settings is None:
+            return
+        self._logging_ready = True
+        from utils.logs import configure_logging
+        from utils.paths import ensure_data_dir
+
+        log_file: Path | None
+        try:
+            log_file = ensure_data_dir(self._settings.data_path) / "pocketchat.log"
+        except OSError:
+            log_file = None
+        configure_logging(log_file, self._settings.log.level, self.debug)
+
+    # -- services ---------------------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            from utils.clock import SystemClock
+
+            self._clock = SystemClock()
+        return self._clock
+
+    @property
+    def host_display(self) -> str:
+        from utils.ollama_host import display_host
+
+        return display_host(self.settings.ollama_host)
+
+    def store(self) -> Store:
+        if self._store is None:
+            from utils.store import Store
+
+            from utils.paths import ensure_data_dir
+
+            settings = self.settings
+            ensure_data_dir(settings.data_path)
+            self._store = Store.open(
+                settings.db_path, self.clock, min_free_mb=settings.disk.min_free_mb
+            )
+        return self._store
+
+    def llm(self) -> OllamaService:
+        if self._llm is None:
+            from utils.ollama_client import OllamaService
+
+            self._llm = OllamaService(self.settings.ollama_host, self.settings.ollama, self.clock)
+        return self._llm
+
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from nodes.registry import builtin_registry
+
+            self._registry = builtin_registry()
+            for module in self.settings.imports:
+                self._registry.import_module(module)
+        return self._registry
+
+    def gate(self) -> Gate | None:
+        return None
+
+    def deps(self, sink: Sink) -> Deps:
+        from nodes.deps import Deps
+
+        return Deps(
+            settings=self.settings,
+            store=self.store(),
+            llm=self.llm(),
+            sink=sink,
+            clock=self.clock,
+            gate=self.gate(),
+        )
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,111 @@
+"""pocketchat: conversations with local LLMs served by Ollama.
+
+The command-line entry point. Commands are imported only when they run, so `--help` and
+start-up stay fast (ollama, pocketflow and the store are never imported for `--help`).
+The objects every command uses are built in one place, `cli/app.py` (the composition root).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+# name -> (module, attribute, one-line help shown by `--help` without importing the module)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "chat": ("cli.chat", "chat", "Chat with a model in the terminal."),
+    "ask": ("cli.ask", "ask", "Ask one question and print the answer."),
+    "models": ("cli.models", "models", "List, show and pull Ollama models."),
+    "sessions": ("cli.sessions", "sessions", "List, show, search, export and archive sessions."),
+    "flow": ("cli.flow", "flow", "List, show, validate and run YAML flows."),
+    "rag": ("cli.rag", "rag", "Ingest documents into collections for RAG flows."),
+    "stats": ("cli.stats", "stats", "Show usage metrics (queue, latency, cache, truncation)."),
+    "db": ("cli.db", "db", "Show and apply database migrations."),
+    "doctor": ("cli.doctor", "doctor", "Check Ollama, the model, the database and the disk."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None or not _available(cmd_name):
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in self.list_commands(ctx):
+            import difflib
+
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from cli.errors import run_guarded
+
+        return run_guarded(ctx, lambda: super(LazyGroup, self).invoke(ctx))
+
+
+def _available(name: str) -> bool:
+    module = COMMANDS[name][0]
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="A user config file (default: $POCKETCHAT_CONFIG).",
+)
+@click.option("--host", metavar="URL", help="The Ollama server (default: $OLLAMA_HOST).")
+@click.option(
+    "--data-dir",
+    metavar="DIR",
+    help="Sessions and logs dir (default: $POCKETCHAT_DATA_DIR, else ~/.local/share/pocketchat).",
+)
+@click.option("--debug", is_flag=True, help="Log everything to stderr and show tracebacks.")
+@click.version_option("0.1.0", prog_name="pocketchat")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_file: str | None,
+    host: str | None,
+    data_dir: str | None,
+    debug: bool,
+) -> None:
+    """pocketchat: hold conversations with local LLMs served by Ollama.
+
+    Start with `chat`. Sessions are kept in SQLite and never deleted by age.
+    """
+    from cli.app import App
+
+    ctx.obj = App(
+        config_file=config_file, overrides={"host": host, "data_dir": data_dir}, debug=debug
+    )
+    ctx.call_on_close(ctx.obj.close)
+
+
+if __name__ == "__main__":
+    sys.exit(cli.main(prog_name="pocketchat"))
