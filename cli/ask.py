@@ -1,0 +1,109 @@
+"""`ask`: one turn, non-interactive. Exit 0 answered, 1 failed, 2 usage error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from cli.options import turn_options
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@turn_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the text.")
+@click.pass_obj
+def ask(
+    app: Any,
+    prompt: str | None,
+    model: str | None,
+    session_id: str | None,
+    continue_: bool,
+    system: str | None,
+    flow: str | None,
+    options: tuple[tuple[str, str], ...],
+    host: str | None,
+    as_json: bool,
+) -> None:
+    """Ask one question and print the answer.
+
+    PROMPT is read from standard input when it is `-`, or when it is absent and standard input
+    is not a terminal. -c or -s ID continue a session; otherwise a new one is started.
+    """
+    from cli.sink import TerminalSink
+    from cli.turns import TurnRunner, clean_text, parse_options, resolve_auto_pull
+    from utils.sink import RecordingSink
+
+    if session_id and continue_:
+        raise click.UsageError("use either -s ID or -c, not both")
+    text = _read_prompt(prompt)
+    text, replaced = clean_text(text)
+    if not text.strip():
+        raise click.UsageError("the prompt is empty: give a PROMPT, or pipe text to `ask -`")
+    app.override(host=host, model=model)
+    resolve_auto_pull(app)
+    parsed = parse_options(options)
+    store = app.store()
+    sid = None
+    if session_id:
+        sid = store.resolve_session(session_id).id
+    elif continue_:
+        latest = store.latest_session()
+        if latest is None:
+            raise click.ClickException("there is no session to continue; drop -c to start one")
+        sid = latest.id
+    sink = RecordingSink() if as_json else TerminalSink()
+    if replaced:
+        sink.notice("Control characters in the prompt were replaced with U+FFFD.")
+    runner = TurnRunner(app, sink, flow)
+    shared = runner.turn(
+        session_id=sid,
+        user_message=text,
+        model=model,
+        system=system,
+        options=parsed or None,
+        title=None if sid else _title(text),
+    )
+    turn = shared.get("turn") or {}
+    status = turn.get("status", "failed")
+    if as_json:
+        click.echo(json.dumps(_as_json(shared, sink), ensure_ascii=False))
+    if status != "complete":
+        sys.exit(1)
+
+
+def _read_prompt(prompt: str | None) -> str:
+    if prompt == "-" or (prompt is None and not sys.stdin.isatty()):
+        data = sys.stdin.buffer.read()
+        return data.decode("utf-8", errors="replace")
+    if prompt is None:
+        raise click.UsageError("give a PROMPT, or pipe text to `ask -`")
+    return prompt
+
+
+def _title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 60 else line[:57] + "…"
+
+
+def _as_json(shared: dict[str, Any], sink: Any) -> dict[str, Any]:
+    turn = shared.get("turn") or {}
+    return {
+        "reply": turn.get("text", ""),
+        "session_id": shared.get("session_id"),
+        "message_id": turn.get("message_id"),
+        "model": shared.get("model"),
+        "status": turn.get("status"),
+        "done_reason": turn.get("done_reason"),
+        "prompt_tokens": turn.get("prompt_tokens"),
+        "completion_tokens": turn.get("completion_tokens"),
+        "timings": turn.get("timings", {}),
+        "cached": (turn.get("meta") or {}).get("cached"),
+        "error": (turn.get("meta") or {}).get("error"),
+        "sources": (turn.get("meta") or {}).get("sources"),
+        "notices": list(getattr(sink, "notices", [])),
+        "request_id": shared.get("request_id"),
+    }

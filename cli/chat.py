@@ -1,0 +1,72 @@
+"""`chat`: the everyday terminal chat.
+
+Start-up checks that Ollama answers (one clear line and exit 1 if not), warms the model up in
+the background, holds a lease on the session while open, and hands over to the REPL.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from cli.options import turn_options
+
+
+@click.command()
+@turn_options
+@click.option("--title", metavar="TEXT", help="A title for a new session.")
+@click.pass_obj
+def chat(
+    app: Any,
+    model: str | None,
+    session_id: str | None,
+    continue_: bool,
+    system: str | None,
+    flow: str | None,
+    options: tuple[tuple[str, str], ...],
+    host: str | None,
+    title: str | None,
+) -> None:
+    """Chat with a model in the terminal.
+
+    Type /help inside the chat for its commands. Ctrl+C stops a reply and stays in the chat;
+    Ctrl+D or /bye leaves. Enter text between two lines of \"\"\" for several lines.
+    """
+    from cli.repl import Repl
+    from cli.turns import parse_options, resolve_auto_pull
+
+    if session_id and continue_:
+        raise click.UsageError("use either -s ID or -c, not both")
+    app.override(host=host, model=model)
+    resolve_auto_pull(app)
+    parsed = parse_options(options)
+    llm = app.llm()
+    try:
+        version = llm.version()
+    except Exception as exc:
+        line = exc.user_line(app.host_display) if hasattr(exc, "user_line") else str(exc)
+        raise click.ClickException(
+            f"{line} Start Ollama (`ollama serve`), point at another server with --host URL "
+            "or OLLAMA_HOST, or try the demo: `make demo`."
+        ) from None
+    store = app.store()
+    session = None
+    if session_id:
+        session = store.resolve_session(session_id)
+    elif continue_:
+        session = store.latest_session()
+        if session is None:
+            raise click.ClickException("there is no session to continue; drop -c to start one")
+    repl = Repl(
+        app,
+        flow_source=flow,
+        session=session,
+        model=model or (session.model if session else app.settings.model),
+        system=system,
+        options=parsed,
+        title=title,
+        ollama_version=version,
+    )
+    sys.exit(repl.run())

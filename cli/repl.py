@@ -1,0 +1,216 @@
+"""The chat loop: read a line, run a slash command or a turn, repeat.
+
+Line editing and history (kept in the data dir) come from prompt_toolkit when standard input
+is a terminal; otherwise lines are read plainly, so the chat can also be driven by a script.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cli.leases import LeaseKeeper
+from cli.sink import TerminalSink
+from cli.turns import TurnRunner, clean_text
+
+if TYPE_CHECKING:
+    from cli.app import App
+    from utils.store import Session
+
+MULTILINE = '"""'
+
+
+class Repl:
+    def __init__(
+        self,
+        app: App,
+        *,
+        flow_source: str | None,
+        session: Session | None,
+        model: str,
+        system: str | None,
+        options: dict[str, Any],
+        title: str | None,
+        ollama_version: str,
+    ) -> None:
+        self.app = app
+        self.sink = TerminalSink()
+        self.runner = TurnRunner(app, self.sink, flow_source)
+        self.store = app.store()
+        self.llm = app.llm()
+        self.session: Session | None = session
+        self.model = model
+        self.pending_system = system
+        self.pending_options: dict[str, Any] = dict(options)
+        self.pending_title = title
+        self.ollama_version = ollama_version
+        self.last_turn: dict[str, Any] = {}
+        self.lease = LeaseKeeper(app)
+        self.warmup: threading.Thread | None = None
+        self.warmup_result: list[str] = []
+        self.running = True
+        self._prompt: Any = None
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> int:
+        from cli.slash import dispatch
+
+        self._greet()
+        if self.session is not None:
+            self.lease.hold(self.session.id)
+        self.start_warmup(self.model)
+        try:
+            while self.running:
+                self._report_warmup()
+                try:
+                    line = self._read()
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                if line is None:
+                    break
+                text = line.strip()
+                if not text:
+                    continue
+                if text.startswith("/") and not text.startswith("//"):
+                    dispatch(self, text)
+                    continue
+                self.ask(line)
+        finally:
+            self.lease.release()
+        click.echo("bye.", err=True)
+        return 0
+
+    def ask(self, text: str, *, regenerate: bool = False) -> None:
+        cleaned, replaced = clean_text(text)
+        if replaced:
+            self.sink.notice("Control characters in your message were replaced with U+FFFD.")
+        self._wait_for_warmup()
+        try:
+            shared = self.runner.turn(
+                session_id=self.session.id if self.session else None,
+                user_message=None if regenerate else cleaned,
+                regenerate=regenerate or None,
+                model=self.model,
+                system=self.pending_system,
+                options=self.pending_options or None,
+                title=self.pending_title or (None if self.session else _title(cleaned)),
+            )
+        except KeyboardInterrupt:
+            self.sink.reply_done()
+            self.sink.notice("(stopped; your message is kept)")
+            self._refresh_session()
+            return
+        self.pending_system = None
+        self.pending_options = {}
+        self.pending_title = None
+        self.last_turn = shared
+        self._refresh_session(shared.get("session_id"))
+        turn = shared.get("turn") or {}
+        if turn.get("status") == "interrupted":
+            self.sink.notice("(stopped; the partial reply is kept, marked interrupted)")
+
+    # -- helpers used by slash commands ------------------------------------------------------
+    def switch_session(self, session: Session | None) -> None:
+        self.lease.release()
+        self.session = session
+        if session is not None:
+            self.model = session.model
+            self.lease.hold(session.id)
+
+    def start_warmup(self, model: str) -> None:
+        keep_alive = self.app.settings.ollama.keep_alive
+
+        def load() -> None:
+            try:
+                seconds = self.llm.load(model, keep_alive)
+                self.warmup_result.append(f"({model} loaded in {seconds:.1f} s)")
+            except Exception as exc:  # the first turn reports it properly
+                line = exc.user_line(self.app.host_display) if hasattr(exc, "user_line") else exc
+                self.warmup_result.append(f"(could not load {model}: {line})")
+
+        self.warmup = threading.Thread(target=load, name="warmup", daemon=True)
+        self.warmup.start()
+
+    def _wait_for_warmup(self) -> None:
+        if self.warmup is not None and self.warmup.is_alive():
+            self.sink.status(f"loading model {self.model}…")
+            self.warmup.join()
+            self.sink.status("")
+        self._report_warmup()
+
+    def _report_warmup(self) -> None:
+        while self.warmup_result:
+            self.sink.notice(self.warmup_result.pop(0))
+
+    def _refresh_session(self, session_id: str | None = None) -> None:
+        sid = session_id or (self.session.id if self.session else None)
+        if sid is None:
+            return
+        fresh = self.store.get_session(sid)
+        if fresh is not None and (self.session is None or self.session.id != fresh.id):
+            self.switch_session(fresh)
+        self.session = fresh
+
+    def _greet(self) -> None:
+        where = self.app.host_display
+        if self.session is not None:
+            count = self.store.message_count(self.session.id)
+            click.echo(
+                f"pocketchat — continuing session {self.session.id} "
+                f"({self.session.title or 'untitled'}, {count} messages) with {self.model} "
+                f"at {where} (Ollama {self.ollama_version}).",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"pocketchat — chatting with {self.model} at {where} "
+                f"(Ollama {self.ollama_version}). /help for commands, Ctrl+D to leave.",
+                err=True,
+            )
+
+    # -- input ----------------------------------------------------------------------------------
+    def _read(self) -> str | None:
+        first = self._read_line(">>> ")
+        if first is None or first.strip() != MULTILINE and not first.lstrip().startswith(MULTILINE):
+            return first
+        lines = [first.lstrip()[len(MULTILINE):]]
+        while True:
+            more = self._read_line("... ")
+            if more is None:
+                break
+            if more.rstrip().endswith(MULTILINE):
+                lines.append(more.rstrip()[: -len(MULTILINE)])
+                break
+            lines.append(more)
+        return "\n".join(line for line in lines).strip("\n")
+
+    def _read_line(self, prompt: str) -> str | None:
+        if sys.stdin.isatty():
+            if self._prompt is None:
+                self._prompt = self._make_prompt()
+            result: str = self._prompt.prompt(prompt)
+            return result
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        return None if line == "" else line.rstrip("\n")
+
+    def _make_prompt(self) -> Any:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+
+        from utils.paths import ensure_data_dir, secure_file
+
+        path = ensure_data_dir(self.app.settings.data_path) / "prompt_history"
+        secure_file(path)
+        return PromptSession(history=FileHistory(str(path)), enable_history_search=True)
+
+
+def _title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 60 else line[:57] + "…"

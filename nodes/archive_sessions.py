@@ -1,0 +1,37 @@
+"""ArchiveSessions: mark sessions idle for longer than `idle_days` archived.
+
+Archived sessions are kept whole, searchable and restorable; nothing is deleted by age. A
+session held by a running chat (an unexpired lease) is never archived.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+
+log = structlog.get_logger()
+
+
+class ArchiveSessions(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default",)
+
+    def __init__(self, deps: Deps, idle_days: float | None = None) -> None:
+        super().__init__(deps)
+        self.idle_days = idle_days
+
+    def prep(self, shared: Shared) -> float:
+        return self.idle_days if self.idle_days is not None else self.deps.settings.archive.idle_days
+
+    def exec(self, prep_res: float) -> float:
+        return prep_res
+
+    def post(self, shared: Shared, prep_res: Any, exec_res: float) -> str:
+        archived = self.deps.store.archive_idle(exec_res)
+        shared["archived"] = archived
+        if archived:
+            log.info("sessions_archived", count=len(archived), idle_days=exec_res)
+        return "default"

@@ -1,0 +1,140 @@
+"""CallOllama: send the prompt and wait for the first piece of the reply.
+
+Retry is PocketFlow's own (`max_retries` from the node's `retry:` block, exponential backoff
+with jitter before each new attempt). Only transient failures are retried — connection refused
+or reset, 503, 500, a timeout before the first token; a missing model or a bad request is not.
+A missing model is pulled first when `auto_pull` is on. After the last failure the action is
+`unavailable` (transient) or `failed`; the person's message is already stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+from utils.ollama_errors import ModelNotFound, OllamaError
+
+if TYPE_CHECKING:
+    from utils.gate import Ticket
+    from utils.ollama_stream import ChatStream
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class CallInput:
+    model: str
+    prompt: list[dict[str, str]]
+    options: dict[str, Any]
+    keep_alive: str | None
+
+
+@dataclass
+class Started:
+    """A reply under way: the stream, its first piece, and the queue ticket it holds."""
+
+    stream: ChatStream
+    first: str
+    ticket: Ticket | None = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class CallFailure:
+    error: Exception
+    attempts: int
+    transient: bool = field(default=False)
+
+
+class CallOllama(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default", "unavailable", "failed")
+
+    def __init__(self, deps: Deps, keep_alive: str | None = None) -> None:
+        super().__init__(deps)
+        self.keep_alive = keep_alive
+        retry = deps.settings.retry
+        self.configure_retry(retry.max_retries, retry.backoff, retry.jitter)
+
+    def prep(self, shared: Shared) -> CallInput:
+        session = shared["session"]
+        return CallInput(
+            model=session.model,
+            prompt=shared["prompt"],
+            options=dict(session.options or {}),
+            keep_alive=self.keep_alive or self.deps.settings.ollama.keep_alive,
+        )
+
+    def exec(self, prep_res: CallInput) -> Started | CallFailure:
+        self.wait_before_retry()
+        attempt = int(getattr(self, "cur_retry", 0)) + 1
+        if attempt > 1:
+            log.warning("ollama_retry", attempt=attempt, model=prep_res.model)
+            self.deps.sink.status(f"retrying ({attempt}/{self.max_retries})…")
+        try:
+            return self._start(prep_res, attempt)
+        except ModelNotFound as exc:
+            if not self._auto_pull():
+                return CallFailure(exc, attempt)
+            self._pull(prep_res.model)
+            return self._start(prep_res, attempt)
+        except OllamaError as exc:
+            if exc.transient:
+                raise
+            return CallFailure(exc, attempt)
+
+    def exec_fallback(self, prep_res: CallInput, exc: Exception) -> CallFailure:
+        transient = bool(getattr(exc, "transient", False))
+        return CallFailure(exc, int(getattr(self, "cur_retry", 0)) + 1, transient=transient)
+
+    def post(self, shared: Shared, prep_res: CallInput, exec_res: Started | CallFailure) -> str:
+        shared["attempts"] = exec_res.attempts
+        if isinstance(exec_res, Started):
+            shared["started"] = exec_res
+            return "default"
+        self.deps.sink.status("")
+        error = exec_res.error
+        line = error.user_line(self.deps.llm.host) if isinstance(error, OllamaError) else str(error)
+        shared["error"] = {"kind": type(error).__name__, "line": line}
+        log.warning("turn_call_failed", error=type(error).__name__, attempts=exec_res.attempts)
+        return "unavailable" if exec_res.transient else "failed"
+
+    def _start(self, data: CallInput, attempt: int) -> Started:
+        ticket = None
+        gate = self.deps.gate
+        if gate is not None:
+            ticket = gate.acquire(self._show_position)
+        self.deps.sink.status("thinking…")
+        try:
+            stream = self.deps.llm.chat_stream(
+                data.model, data.prompt, options=data.options, keep_alive=data.keep_alive
+            )
+            first = next(stream, "")
+        except BaseException:
+            if ticket is not None:
+                ticket.release()
+            raise
+        self.deps.sink.status("")
+        return Started(stream=stream, first=first, ticket=ticket, attempts=attempt)
+
+    def _show_position(self, position: int, eta: float | None) -> None:
+        wait = f", about {eta:.0f} s" if eta else ""
+        self.deps.sink.status(f"#{position} in line{wait}…")
+
+    def _auto_pull(self) -> bool:
+        return self.deps.settings.ollama.auto_pull == "true"
+
+    def _pull(self, model: str) -> None:
+        from utils.ollama_models import ensure_model
+
+        sink = self.deps.sink
+        sink.notice(f"Model {model} is not pulled yet; pulling it now.")
+        ensure_model(
+            self.deps.llm,
+            model,
+            auto_pull=True,
+            on_progress=lambda p: sink.progress(p.status, p.completed or 0, p.total),
+        )

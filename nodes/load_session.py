@@ -1,0 +1,131 @@
+"""LoadSession: find or start the session, record the person's message, load the window.
+
+The person's message is stored here, before any model is called, so nothing typed is lost.
+Loading reads only the last `window` messages (an index on session and seq), never the whole
+history. A model change (shared["model"] differs from the session's) is recorded with a short
+transition note so the new model knows where it stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+
+if TYPE_CHECKING:
+    from utils.store import Message, Session
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class LoadInput:
+    session: Session | None
+    model: str
+    system: str | None
+    title: str | None
+    options: dict[str, Any] | None
+    user_message: str | None
+    request_id: str | None
+    regenerate: bool
+
+
+class LoadSession(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default",)
+
+    def __init__(self, deps: Deps, window: int | None = None) -> None:
+        super().__init__(deps)
+        self.window = window
+
+    def prep(self, shared: Shared) -> LoadInput:
+        session_id = shared.get("session_id")
+        session = self.deps.store.resolve_session(session_id) if session_id else None
+        return LoadInput(
+            session=session,
+            model=shared.get("model") or (session.model if session else self.deps.settings.model),
+            system=shared.get("system"),
+            title=shared.get("title"),
+            options=shared.get("options"),
+            user_message=shared.get("user_message"),
+            request_id=shared.get("request_id"),
+            regenerate=bool(shared.get("regenerate")),
+        )
+
+    def exec(self, prep_res: LoadInput) -> LoadInput:
+        if prep_res.user_message is None and not prep_res.regenerate:
+            raise ValueError("LoadSession needs shared['user_message'] (or 'regenerate')")
+        return prep_res
+
+    def post(self, shared: Shared, prep_res: Any, exec_res: LoadInput) -> str:
+        store = self.deps.store
+        session = exec_res.session
+        if session is None:
+            session = store.create_session(
+                exec_res.model,
+                title=exec_res.title,
+                system=exec_res.system,
+                options=exec_res.options,
+            )
+        else:
+            session = self._apply_changes(session, exec_res)
+        if exec_res.regenerate:
+            supersede_last_reply(store, session.id)
+        else:
+            assert exec_res.user_message is not None
+            message = store.append_message(
+                session.id,
+                "user",
+                exec_res.user_message,
+                model=session.model,
+                request_id=exec_res.request_id,
+            )
+            shared["user_message_id"] = message.id
+        limit = self.window or self.deps.settings.chat.window
+        history = [m for m in store.window(session.id, limit) if not m.meta.get("superseded")]
+        if session.context_mode == "per-model":
+            history = [m for m in history if m.model in (None, session.model)]
+        shared["session_id"] = session.id
+        shared["session"] = session
+        shared["model"] = session.model
+        shared["history"] = history
+        shared["pinned"] = [m for m in store.pinned(session.id) if m.id not in {h.id for h in history}]
+        log.info("session_loaded", session_id=session.id, window=len(history))
+        return "default"
+
+    def _apply_changes(self, session: Session, wanted: LoadInput) -> Session:
+        store = self.deps.store
+        changes: dict[str, Any] = {}
+        if wanted.model != session.model:
+            changes["model"] = wanted.model
+            note = (
+                f"The conversation continues with model {wanted.model}; "
+                f"earlier replies were written by {session.model}."
+            )
+            store.append_message(
+                session.id, "system", note, model=wanted.model, meta={"kind": "model_switch"}
+            )
+            log.info("model_switched", old=session.model, new=wanted.model)
+        if wanted.system is not None and wanted.system != session.system:
+            changes["system"] = wanted.system
+        if wanted.options:
+            merged = {**(session.options or {}), **wanted.options}
+            if merged != session.options:
+                changes["options"] = merged
+        if changes:
+            store.update_session(session.id, **changes)
+        return store.resolve_session(session.id) if changes else session
+
+
+def supersede_last_reply(store: Any, session_id: str) -> Message | None:
+    """Mark the last assistant reply superseded (kept, but out of the context) for /retry."""
+    for message in reversed(store.window(session_id, 4)):
+        if message.role == "user":
+            return None
+        if message.role == "assistant" and not message.meta.get("superseded"):
+            store.update_message(message.id, meta={**message.meta, "superseded": True})
+            return message  # type: ignore[no-any-return]
+    return None

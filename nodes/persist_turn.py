@@ -1,0 +1,121 @@
+"""PersistTurn: finish the turn's record, whatever path it took.
+
+- A streamed reply: its row already holds the text and status (StreamReply saved it); here the
+  final figures are added — token counts, durations, `done_reason` — and a `length` stop is
+  told to the person.
+- A cached answer: stored as a reply row labelled `cached` in its meta.
+- A failure: a `failed` reply row with empty content and the error line in its meta, so two
+  person messages never follow each other without a reply row between them. Fallback text is
+  never stored as a model reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+
+if TYPE_CHECKING:
+    from nodes.stream_reply import ReplyOutcome
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class PersistInput:
+    session_id: str
+    model: str
+    request_id: str | None
+    reply: ReplyOutcome | None
+    cached: dict[str, Any] | None
+    error: dict[str, str] | None
+    context: dict[str, Any]
+    attempts: int
+
+
+class PersistTurn(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default",)
+
+    def prep(self, shared: Shared) -> PersistInput:
+        return PersistInput(
+            session_id=shared["session_id"],
+            model=shared["model"],
+            request_id=shared.get("request_id"),
+            reply=shared.get("reply"),
+            cached=shared.get("cache_hit"),
+            error=shared.get("error"),
+            context=shared.get("context", {}),
+            attempts=int(shared.get("attempts", 1)),
+        )
+
+    def exec(self, prep_res: PersistInput) -> dict[str, Any]:
+        """The row's final fields and the turn's summary, computed from what happened."""
+        reply, cached, error = prep_res.reply, prep_res.cached, prep_res.error
+        meta: dict[str, Any] = {"context": prep_res.context, "attempts": prep_res.attempts}
+        if reply is not None:
+            final = reply.final
+            timings = {
+                "first_token_seconds": reply.first_token_seconds,
+                "stream_seconds": reply.stream_seconds,
+            }
+            if final is not None:
+                timings.update(final.durations())
+            if reply.error_line:
+                meta["error"] = reply.error_line
+            return {
+                "status": reply.status,
+                "text": reply.text,
+                "message_id": reply.message_id,
+                "prompt_tokens": final.prompt_eval_count if final else None,
+                "completion_tokens": final.eval_count if final else None,
+                "done_reason": final.done_reason if final else None,
+                "timings": timings,
+                "meta": meta,
+            }
+        if cached is not None:
+            meta["cached"] = cached.get("source", "cache")
+            return {"status": "complete", "text": cached["text"], "message_id": None,
+                    "meta": meta, "timings": {}}
+        line = error["line"] if error else "the turn ended without a reply"
+        meta["error"] = line
+        return {"status": "failed", "text": "", "message_id": None, "meta": meta, "timings": {}}
+
+    def post(self, shared: Shared, prep_res: PersistInput, exec_res: dict[str, Any]) -> str:
+        store = self.deps.store
+        fields = {
+            k: exec_res[k]
+            for k in ("prompt_tokens", "completion_tokens", "done_reason", "timings", "meta")
+            if k in exec_res
+        }
+        message_id = exec_res["message_id"]
+        if message_id is None:
+            message = store.append_message(
+                prep_res.session_id,
+                "assistant",
+                exec_res["text"],
+                model=prep_res.model,
+                status=exec_res["status"],
+                request_id=prep_res.request_id,
+                meta=exec_res["meta"],
+            )
+            message_id = message.id
+            extra = {k: v for k, v in fields.items() if k not in ("meta",)}
+            if extra:
+                store.update_message(message_id, **extra)
+        else:
+            store.update_message(message_id, status=exec_res["status"], **fields)
+        store.touch_session(prep_res.session_id)
+        sink = self.deps.sink
+        if exec_res["status"] == "failed":
+            sink.notice(exec_res["meta"]["error"])
+        elif exec_res["status"] == "partial":
+            sink.notice(f"{exec_res['meta'].get('error', 'The reply broke off')} "
+                        "The partial reply is kept; /retry regenerates it.")
+        if exec_res.get("done_reason") == "length":
+            sink.notice("The reply hit its length limit (num_predict or the context window).")
+        shared["turn"] = {**exec_res, "message_id": message_id}
+        log.info("turn_persisted", status=exec_res["status"], message_id=message_id)
+        return "default"

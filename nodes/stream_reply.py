@@ -1,0 +1,215 @@
+"""StreamReply: show the reply as it streams, and keep it as it grows.
+
+- Text reaches the sink in pieces of about `min_chars` characters or at a natural break
+  (sentence end, new line), and is never held longer than `max_delay_ms`: a reader thread
+  pulls the stream while this thread shows what has arrived.
+- The reply row is created with the first piece (status `partial`) and updated at every
+  completed sentence, so a crash loses at most the last sentence.
+- Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
+  text. Only the text is kept in memory, never the chunk objects.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+from utils.ollama_errors import OllamaError
+
+if TYPE_CHECKING:
+    from nodes.call_ollama import Started
+    from utils.ollama_types import ChatFinal
+
+log = structlog.get_logger()
+
+SENTENCE_END = re.compile(r"[.!?…:;]['\")\]]?\s*$|\n\s*$")
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class StreamInput:
+    started: Started
+    session_id: str
+    model: str
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    text: str
+    status: str  # complete | partial | interrupted
+    message_id: int | None
+    final: ChatFinal | None
+    first_token_seconds: float | None
+    stream_seconds: float
+    error_line: str | None = None
+
+
+class StreamReply(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default",)
+
+    def __init__(
+        self, deps: Deps, min_chars: int | None = None, max_delay_ms: int | None = None
+    ) -> None:
+        super().__init__(deps)
+        chat = deps.settings.chat
+        self.min_chars = min_chars if min_chars is not None else chat.stream_min_chars
+        self.max_delay = (max_delay_ms if max_delay_ms is not None else chat.stream_max_delay_ms)
+        self.max_delay /= 1000.0
+
+    def prep(self, shared: Shared) -> StreamInput:
+        return StreamInput(
+            started=shared["started"],
+            session_id=shared["session_id"],
+            model=shared["model"],
+            request_id=shared.get("request_id"),
+        )
+
+    def exec(self, prep_res: StreamInput) -> ReplyOutcome:
+        return _Pump(self, prep_res).run()
+
+    def post(self, shared: Shared, prep_res: StreamInput, exec_res: ReplyOutcome) -> str:
+        shared["reply"] = exec_res
+        return "default"
+
+
+class _Pump:
+    """One reply's journey from the stream to the sink and the store."""
+
+    def __init__(self, node: StreamReply, data: StreamInput) -> None:
+        self.node = node
+        self.deps = node.deps
+        self.data = data
+        self.text = io.StringIO()
+        self.saved_len = 0
+        self.message_id: int | None = None
+        self.cancel = threading.Event()
+        self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
+
+    def run(self) -> ReplyOutcome:
+        clock = self.deps.clock
+        started_at = clock.monotonic()
+        stream = self.data.started.stream
+        reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        status, error_line = "complete", None
+        pending: list[str] = []
+        pending_since = 0.0
+        if self.data.started.first:
+            pending.append(self.data.started.first)
+            pending_since = clock.monotonic()
+        reader.start()
+        try:
+            while True:
+                timeout = None
+                if pending:
+                    timeout = max(0.0, pending_since + self.node.max_delay - clock.monotonic())
+                try:
+                    item = self.items.get(timeout=timeout)
+                except queue.Empty:
+                    self._show(pending)
+                    continue
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    status = "partial"
+                    error_line = self._describe(item)
+                    break
+                assert isinstance(item, str)
+                if not pending:
+                    pending_since = clock.monotonic()
+                pending.append(item)
+                if sum(map(len, pending)) >= self.node.min_chars or SENTENCE_END.search(item):
+                    self._show(pending)
+        except KeyboardInterrupt:
+            status = "interrupted"
+            self.cancel.set()
+            log.info("reply_interrupted", chars=self.text.tell())
+        self._show(pending)
+        self.deps.sink.reply_done()
+        if status != "complete":
+            reader.join(timeout=self.deps.settings.ollama.chunk_timeout)
+        self._save(status, force=True)
+        final = getattr(stream, "final", None)
+        first_at = getattr(stream, "first_token_at", None)
+        return ReplyOutcome(
+            text=self.text.getvalue(),
+            status=status,
+            message_id=self.message_id,
+            final=final,
+            first_token_seconds=(first_at - stream.started_at) if first_at else None,
+            stream_seconds=clock.monotonic() - started_at,
+            error_line=error_line,
+        )
+
+    def _read(self, stream: Iterator[str]) -> None:
+        """The reader thread: forward pieces until done, an error, or cancel."""
+        try:
+            for piece in stream:
+                if self.cancel.is_set():
+                    break
+                self.items.put(piece)
+            else:
+                self.items.put(_DONE)
+        except BaseException as exc:
+            self.items.put(exc)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    def _show(self, pending: list[str]) -> None:
+        if not pending:
+            return
+        piece = "".join(pending)
+        pending.clear()
+        self.deps.sink.reply(piece)
+        self.text.write(piece)
+        if SENTENCE_END.search(piece) or self.message_id is None:
+            self._save("partial")
+
+    def _save(self, status: str, force: bool = False) -> None:
+        """Create the reply row with the first text; update it as sentences complete."""
+        store = self.deps.store
+        length = self.text.tell()
+        if self.message_id is None:
+            if length == 0 and not force:
+                return
+            message = store.append_message(
+                self.data.session_id,
+                "assistant",
+                self.text.getvalue(),
+                model=self.data.model,
+                status=status,
+                request_id=self.data.request_id,
+            )
+            self.message_id = message.id
+        elif force or length != self.saved_len:
+            store.update_message(self.message_id, content=self.text.getvalue(), status=status)
+        self.saved_len = length
+
+    def _describe(self, error: BaseException) -> str:
+        if isinstance(error, OllamaError):
+            return error.user_line(self.deps.llm.host)
+        return f"the reply stopped: {type(error).__name__}: {error}"
+
+
+def outcome_summary(outcome: ReplyOutcome) -> dict[str, Any]:
+    """The figures of a reply, as stored and as printed by `ask --json`."""
+    final = outcome.final
+    return {
+        "status": outcome.status,
+        "done_reason": final.done_reason if final else None,
+        "prompt_tokens": final.prompt_eval_count if final else None,
+        "completion_tokens": final.eval_count if final else None,
+        "first_token_seconds": outcome.first_token_seconds,
+        "stream_seconds": outcome.stream_seconds,
+    }
