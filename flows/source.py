@@ -2,7 +2,8 @@
 
 `yaml.safe_load` forgets where things were; this composes the node tree with the safe loader and
 converts it itself, so that each mapping key and sequence item keeps its line, and duplicate keys
-(which `safe_load` silently merges) are reported instead of lost.
+(which `safe_load` silently merges) are reported instead of lost. Keys are kept as the text
+written: `yes:` is the node id "yes", not the boolean true.
 """
 
 from __future__ import annotations
@@ -65,11 +66,16 @@ def parse_source(text: str, file: str) -> Source:
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, source: Source) -> Any:
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
-        out: dict[Any, Any] = {}
+        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            # keys are text as written: a node may be called `yes`, `no` or `on` (YAML 1.1 bools)
+            key = (
+                key_node.value
+                if isinstance(key_node, yaml.ScalarNode)
+                else str(loader.construct_object(key_node, deep=True))
+            )
             line = key_node.start_mark.line + 1
-            sub = (*path, str(key))
+            sub = (*path, key)
             if key in out:
                 source.duplicates.append((sub, line))
                 continue
