@@ -67,6 +67,7 @@ def test_retry_defaults_fill_missing_keys(tmp_path: Path) -> None:
     assert isinstance(a, PocketNode)
     assert (a.max_retries, a.backoff, a.jitter) == (7, 2.0, 0.5)
     b = a.successors["ok"]
+    assert isinstance(b, PlainStep)
     assert (b.max_retries, b.wait) == (7, 0.25)
 
 
