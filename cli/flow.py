@@ -1,0 +1,83 @@
+"""`flow list | show | validate`: the flow files, drawn and checked (`flow run` comes later)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli._ctx import get_extra_imports, get_registry, get_search_path
+from flows.errors import FlowError
+from flows.loader import available_flows, load_flow
+from flows.render import mermaid, outline
+from flows.source import YamlProblem, parse_source
+from flows.spec import FlowSpec
+
+__all__ = ["flow", "get_registry"]
+
+
+@click.group()
+def flow() -> None:
+    """List, show and validate the YAML flows."""
+
+
+@flow.command("list")
+@click.pass_context
+def list_flows(ctx: click.Context) -> None:
+    """Name, description and file of every flow in the flows folder."""
+    found = available_flows(get_search_path(ctx))
+    if not found:
+        click.echo("no flows found")
+        return
+    rows = [(*_summary(path), str(path)) for path in found.values()]
+    width = max(len(name) for name, _, _ in rows)
+    for name, description, file in rows:
+        click.echo(f"{name:<{width}}  {description}  ({file})")
+
+
+@flow.command("show")
+@click.argument("name_or_file")
+@click.pass_context
+def show(ctx: click.Context, name_or_file: str) -> None:
+    """Draw a flow (mermaid `flowchart TD`) and outline its nodes, params and edges."""
+    spec = _load_or_exit(ctx, name_or_file)
+    click.echo("```mermaid")
+    click.echo(mermaid(spec))
+    click.echo("```")
+    click.echo()
+    click.echo(outline(spec))
+
+
+@flow.command("validate")
+@click.argument("name_or_file")
+@click.pass_context
+def validate(ctx: click.Context, name_or_file: str) -> None:
+    """Check a flow file; print every problem as file:line: node 'x': message (exit 1)."""
+    spec = _load_or_exit(ctx, name_or_file)
+    click.echo(f"ok: {spec.file} ({len(spec.nodes)} nodes)")
+
+
+def _load_or_exit(ctx: click.Context, name_or_file: str) -> FlowSpec:
+    registry = get_registry(ctx)
+    try:
+        return load_flow(
+            name_or_file,
+            registry,
+            search_path=get_search_path(ctx),
+            extra_imports=get_extra_imports(ctx),
+        )
+    except FlowError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue))
+        ctx.exit(1)
+
+
+def _summary(path: Path) -> tuple[str, str]:
+    """(name, description) read leniently: a broken file still gets listed."""
+    try:
+        data = parse_source(path.read_text(encoding="utf-8"), str(path)).data
+    except (OSError, YamlProblem):
+        return path.stem, "(unreadable: run `flow validate`)"
+    if not isinstance(data, dict):
+        return path.stem, "(not a flow: run `flow validate`)"
+    return str(data.get("name", path.stem)), str(data.get("description", ""))

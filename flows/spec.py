@@ -1,0 +1,68 @@
+"""The parsed, validated form of a flow file (what `load_flow` returns and `build_flow` builds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class RetrySpec:
+    """A node's `retry:` block; a key left out takes the config's `retry` default at build time."""
+
+    max_retries: int | None = None
+    backoff: float | None = None
+    jitter: float | None = None
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One entry under `nodes:`: either a node class (`type`) or a sub-flow (`flow`)."""
+
+    id: str
+    line: int | None
+    type_name: str | None = None
+    cls: type[Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    retry: RetrySpec | None = None
+    flow_ref: str | None = None
+    subflow: FlowSpec | None = None
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    """`src - action >> dst` (action "default" for a plain `src >> dst`)."""
+
+    src: str
+    action: str
+    dst: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """A whole flow: its nodes, edges, start and the places where it ends on purpose."""
+
+    name: str
+    description: str
+    file: Path
+    start: str
+    nodes: dict[str, NodeSpec]
+    edges: list[EdgeSpec]
+    ends: frozenset[tuple[str, str]]
+    imports: tuple[str, ...] = ()
+
+    def successors(self, node_id: str) -> dict[str, str]:
+        """Action -> destination node id for the edges leaving `node_id`."""
+        return {e.action: e.dst for e in self.edges if e.src == node_id}
+
+    def end_actions(self) -> tuple[str, ...]:
+        """The actions this flow can end on: its last action, seen by a parent flow."""
+        seen: dict[str, None] = {}
+        for src, action in sorted(self.ends):
+            if src in self.nodes:
+                seen.setdefault(action, None)
+        return tuple(seen)
