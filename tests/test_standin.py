@@ -265,10 +265,8 @@ def test_pull_installs_model(client: ollama.Client, standin: StandIn) -> None:
     parts = list(client.pull("gemma3:270m", stream=True))
     assert parts[-1].status == "success"
     assert any(p.completed for p in parts) and any(p.total for p in parts)
-    assert client.show("gemma3:270m").modelinfo == {
-        **(client.show("gemma3:270m").modelinfo or {}),
-        "gemma3.context_length": 32768,
-    }
+    info = client.show("gemma3:270m").modelinfo or {}
+    assert info["gemma3.context_length"] == 32768
     assert client.chat("gemma3:270m", MSG).done
     client.delete("gemma3:270m")
     assert "gemma3:270m" not in {m.model for m in client.list().models}
