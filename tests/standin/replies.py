@@ -1,0 +1,94 @@
+"""Reply rules: what the stand-in model "says".
+
+A reply rule is any ``Callable[[list[dict]], str]`` receiving the chat messages (after
+``system``/``prompt`` were turned into messages for /api/generate).  Assign one to
+``StandIn.reply``::
+
+    s.reply = replies.fixed("Hello there.")
+    s.reply = replies.echo
+    s.reply = replies.essay(500)
+    s.reply = lambda messages: "yes" if "?" in messages[-1]["content"] else "no"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+Messages = Sequence[Mapping[str, Any]]
+ReplyRule = Callable[[Messages], str]
+
+_ESSAY_WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "lazy",
+    "dogs",
+    "while",
+    "seven",
+    "wise",
+    "owls",
+    "count",
+    "bright",
+    "stars",
+    "above",
+    "quiet",
+    "hills",
+    "and",
+    "rivers",
+]
+
+
+def last_user_text(messages: Messages) -> str:
+    """Content of the last ``user`` message, or ``""``."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return str(message.get("content") or "")
+    return ""
+
+
+def friendly(messages: Messages) -> str:
+    """Default reply: a short deterministic greeting mentioning the message count."""
+    return f"Hello! I am the stand-in model. You sent {len(messages)} message(s)."
+
+
+def echo(messages: Messages) -> str:
+    """Reply with the last user message verbatim."""
+    return last_user_text(messages)
+
+
+def fixed(text: str) -> ReplyRule:
+    """Always reply ``text``."""
+
+    def rule(messages: Messages) -> str:
+        return text
+
+    return rule
+
+
+def essay(words: int) -> ReplyRule:
+    """Reply with ``words`` deterministic words (word i is ``_ESSAY_WORDS[i % 20]``)."""
+    text = " ".join(_ESSAY_WORDS[i % len(_ESSAY_WORDS)] for i in range(words))
+
+    def rule(messages: Messages) -> str:
+        return text
+
+    return rule
+
+
+def split_chunks(text: str) -> list[str]:
+    """Stream pieces: each word together with the whitespace that follows it."""
+    chunks: list[str] = []
+    current = ""
+    for ch in text:
+        if ch.isspace() or not current or not current[-1].isspace():
+            current += ch
+        else:
+            chunks.append(current)
+            current = ch
+    if current:
+        chunks.append(current)
+    return chunks
