@@ -1,0 +1,57 @@
+"""Shared fixtures: a fresh Ollama stand-in per test, and an isolated environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.standin import ModelSpec, StandIn
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME and XDG dirs into tmp_path; drop OLLAMA_HOST and POCKETCHAT_* vars."""
+    home = tmp_path / "home"
+    for sub in ("", ".local/share", ".config"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local/share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    for name in list(os.environ):
+        if name.startswith("POCKETCHAT_"):
+            monkeypatch.delenv(name)
+    return home
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """A started stand-in with llama3.2:1b, qwen2.5:0.5b and nomic-embed-text."""
+    server = StandIn(
+        models={
+            "llama3.2:1b": ModelSpec(context_length=131072, family="llama"),
+            "qwen2.5:0.5b": ModelSpec(
+                context_length=32768,
+                family="qwen2",
+                parameter_size="494.03M",
+                quantization="Q4_K_M",
+                size=397_821_319,
+            ),
+            "nomic-embed-text": ModelSpec(
+                context_length=2048,
+                family="nomic-bert",
+                parameter_size="137M",
+                quantization="F16",
+                size=274_302_450,
+                embedding=True,
+            ),
+        }
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
