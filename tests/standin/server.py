@@ -58,6 +58,8 @@ class StandInHTTPServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        # Like Go's net/http: no Nagle, or header and body writes wait for delayed ACKs.
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._conns_lock:
             self._conns.add(request)
         super().process_request(request, client_address)
