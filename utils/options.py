@@ -1,0 +1,92 @@
+"""Model options: checked by name, type and range before any request reaches Ollama."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+
+
+class OptionError(ValueError):
+    """A bad option; the message is one line for the person."""
+
+
+def _number(name: str, low: float, high: float | None) -> Callable[[object], object]:
+    span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+
+    def check(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise OptionError(f"{name} must be a number {span}, got {value!r}")
+        if value < low or (high is not None and value > high):
+            raise OptionError(f"{name} must be a number {span}, got {value!r}")
+        return float(value)
+
+    return check
+
+
+def _integer(name: str, ok: Callable[[int], bool], rule: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int) or not ok(value):
+            raise OptionError(f"{name} must be {rule}, got {value!r}")
+        return value
+
+    return check
+
+
+def _stop(value: object) -> object:
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    raise OptionError(f"stop must be a text or a list of texts, got {value!r}")
+
+
+CHECKS: dict[str, Callable[[object], object]] = {
+    "temperature": _number("temperature", 0, 2),
+    "top_p": _number("top_p", 0, 1),
+    "top_k": _integer("top_k", lambda v: v >= 0, "a whole number >= 0"),
+    "num_predict": _integer(
+        "num_predict", lambda v: v in (-1, -2) or v > 0, "a whole number > 0, or -1 or -2"
+    ),
+    "num_ctx": _integer("num_ctx", lambda v: 1 <= v <= 1_048_576, "a whole number 1..1048576"),
+    "stop": _stop,
+    "repeat_penalty": _number("repeat_penalty", 0, None),
+    "seed": _integer("seed", lambda v: True, "a whole number"),
+}
+
+
+def _unknown(name: str) -> OptionError:
+    near = difflib.get_close_matches(name, sorted(CHECKS), n=1)
+    hint = f" (did you mean '{near[0]}'?)" if near else f"; known: {', '.join(sorted(CHECKS))}"
+    return OptionError(f"unknown option '{name}'{hint}")
+
+
+def validate_options(raw: Mapping[str, object]) -> dict[str, object]:
+    """The options, checked and normalised (floats as float, stop as a list)."""
+    out: dict[str, object] = {}
+    for name, value in raw.items():
+        check = CHECKS.get(name)
+        if check is None:
+            raise _unknown(name)
+        out[name] = check(value)
+    return out
+
+
+def parse_option(key: str, text: str) -> object:
+    """`-o KEY VALUE` / `/set KEY VALUE`: the text turned into the option's type and checked.
+
+    `stop` takes comma-separated texts (`"a,b"` -> `["a", "b"]`)."""
+    key = key.strip()
+    check = CHECKS.get(key)
+    if check is None:
+        raise _unknown(key)
+    value: object = text.strip()
+    if key == "stop":
+        value = [part for part in text.split(",") if part]
+    else:
+        for convert in (int, float):
+            try:
+                value = convert(text.strip())
+                break
+            except ValueError:
+                continue
+    return check(value)
