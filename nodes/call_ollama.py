@@ -60,11 +60,16 @@ class CallOllama(PocketNode):
         self.configure_retry(retry.max_retries, retry.backoff, retry.jitter)
 
     def prep(self, shared: Shared) -> CallInput:
+        from utils.options import CHECKS
+        from utils.quirks import apply_quirks, quirks_for
+
         session = shared["session"]
+        options = {k: v for k, v in (session.options or {}).items() if k in CHECKS}
+        messages, options = apply_quirks(shared["prompt"], options, quirks_for(session.model))
         return CallInput(
             model=session.model,
-            prompt=shared["prompt"],
-            options=dict(session.options or {}),
+            prompt=messages,
+            options=options,
             keep_alive=self.keep_alive or self.deps.settings.ollama.keep_alive,
         )
 
@@ -76,10 +81,11 @@ class CallOllama(PocketNode):
             self.deps.sink.status(f"retrying ({attempt}/{self.max_retries})…")
         try:
             return self._start(prep_res, attempt)
-        except ModelNotFound as exc:
-            if not self._auto_pull():
-                return CallFailure(exc, attempt)
-            self._pull(prep_res.model)
+        except ModelNotFound:
+            try:
+                self._pull_or_explain(prep_res.model)
+            except OllamaError as missing:
+                return CallFailure(missing, attempt)
             return self._start(prep_res, attempt)
         except OllamaError as exc:
             if exc.transient:
@@ -124,17 +130,18 @@ class CallOllama(PocketNode):
         wait = f", about {eta:.0f} s" if eta else ""
         self.deps.sink.status(f"#{position} in line{wait}…")
 
-    def _auto_pull(self) -> bool:
-        return self.deps.settings.ollama.auto_pull == "true"
-
-    def _pull(self, model: str) -> None:
-        from utils.ollama_models import ensure_model
+    def _pull_or_explain(self, model: str) -> None:
+        """Pull a missing model when auto_pull is on; else raise the line that says how."""
+        from utils.model_setup import ensure_model
 
         sink = self.deps.sink
-        sink.notice(f"Model {model} is not pulled yet; pulling it now.")
+        auto_pull = self.deps.settings.ollama.auto_pull == "true"
+        if auto_pull:
+            sink.notice(f"Model {model} is not pulled yet; pulling it now.")
         ensure_model(
             self.deps.llm,
             model,
-            auto_pull=True,
+            auto_pull=auto_pull,
             on_progress=lambda p: sink.progress(p.status, p.completed or 0, p.total),
         )
+        sink.status("")

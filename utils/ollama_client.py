@@ -61,6 +61,7 @@ class OllamaService:
         self.host = display_host(host)
         self.settings = settings
         self.clock = clock
+        self._context_lengths: dict[str, int | None] = {}
         timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.first_byte_timeout,
@@ -189,6 +190,13 @@ class OllamaService:
             parameter_size=d.parameter_size if d else None,
             quantization=d.quantization_level if d else None,
         )
+
+    def context_length(self, model: str) -> int | None:
+        """The model's trained window from `/api/show`, asked once per model per process."""
+        key = normalise_model(model)
+        if key not in self._context_lengths:
+            self._context_lengths[key] = self.show(model).context_length
+        return self._context_lengths[key]
 
     def running(self) -> list[RunningModel]:
         response = self._call("ps", None, self._client.ps)

@@ -9,6 +9,8 @@ generating. Use it from the thread that iterates.
 
 from __future__ import annotations
 
+import io
+
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
@@ -33,7 +35,7 @@ class ChatStream:
     ) -> None:
         self._start = start
         self._chunks: Iterator[Any] | None = None
-        self._pieces: list[str] = []
+        self._text = io.StringIO()  # the text so far; never a list of chunks
         self._count = 0
         self._closed = False
         self.model = model
@@ -46,7 +48,7 @@ class ChatStream:
     @property
     def text(self) -> str:
         """The reply text received so far."""
-        return "".join(self._pieces)
+        return self._text.getvalue()
 
     @property
     def done(self) -> bool:
@@ -75,7 +77,7 @@ class ChatStream:
     def _piece(self, piece: str) -> str:
         if self.first_token_at is None:
             self.first_token_at = self.clock.monotonic()
-        self._pieces.append(piece)
+        self._text.write(piece)
         return piece
 
     def _next_chunk(self) -> Any:
@@ -118,7 +120,7 @@ class ChatStream:
             error=type(error).__name__,
             cause=type(cause).__name__ if cause else None,
             detail=error.detail,
-            chars_shown=sum(map(len, self._pieces)),
+            chars_shown=self._text.tell(),
         )
 
     def close(self) -> None:
@@ -135,7 +137,7 @@ class ChatStream:
                     "chat_stream_cancelled",
                     host=self.host,
                     model=self.model,
-                    chars_shown=sum(map(len, self._pieces)),
+                    chars_shown=self._text.tell(),
                 )
 
     def __enter__(self) -> ChatStream:

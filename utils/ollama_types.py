@@ -38,6 +38,16 @@ class ChatFinal:
     def load_seconds(self) -> float:
         return (self.load_duration or 0) / NS
 
+    def durations(self) -> dict[str, float]:
+        """The durations Ollama reported, in seconds (only those it sent)."""
+        fields = {
+            "total_seconds": self.total_duration,
+            "load_seconds": self.load_duration,
+            "prompt_eval_seconds": self.prompt_eval_duration,
+            "eval_seconds": self.eval_duration,
+        }
+        return {name: value / NS for name, value in fields.items() if value}
+
 
 @dataclass(frozen=True)
 class ChatResult:
