@@ -248,10 +248,12 @@ class Store(SessionsMixin):
         return search.search(self.db.conn, query, limit)
 
     def export_markdown(self, session_id: str) -> str:
-        return export.to_markdown(self.resolve_session(session_id), self.messages(session_id))
+        session = self.resolve_session(session_id)
+        return export.to_markdown(session, self.messages(session.id))
 
     def export_json(self, session_id: str) -> dict[str, Any]:
-        return export.to_json(self.resolve_session(session_id), self.messages(session_id))
+        session = self.resolve_session(session_id)
+        return export.to_json(session, self.messages(session.id))
 
     # -- leases, archive ------------------------------------------------------------------
 
