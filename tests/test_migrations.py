@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from tests.clocks import FixedClock
+from tests.fixtures.make_fixtures import fixture_path
+from utils.migrations import MIGRATIONS, apply_pending, known_names
+from utils.sqlite_open import connect
+from utils.store import Store
+from utils.store_models import NewerSchema
+
+
+def _snapshot(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def _with_broken(extra_ok: bool = False) -> Migrations:
+    """A test-only set: the real migrations, then one that writes and then fails."""
+    s = Migrations(MIGRATIONS.name)
+    for m in MIGRATIONS._migrations:
+        s(name=m.name)(m.fn)
+
+    @s()
+    def m999_broken(db: Database) -> None:
+        db.execute("CREATE TABLE half_done (x)")
+        db.execute(
+            "INSERT INTO sessions (id, model, created_at, updated_at, last_active_at) "
+            "VALUES ('deadbeef0000', 'm', 't', 't', 't')"
+        )
+        raise RuntimeError("boom")
+
+    return s
+
+
+def test_fresh_open_applies_all_in_order(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "p.db", FixedClock())
+    applied, pending = store.migrations_status()
+    assert [name for name, _ in applied] == known_names()
+    assert pending == []
+    assert known_names()[0] == "m001_sessions_and_messages"
+    store.close()
+
+
+def test_failing_migration_leaves_database_exactly_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    store = Store.open(path, FixedClock())
+    session = store.create_session("m")
+    store.append_message(session.id, "user", "hello")
+    store.close()
+    before = _snapshot(path)
+    db = connect(path, create=False)
+    with pytest.raises(RuntimeError, match="boom"):
+        apply_pending(db, _with_broken())
+    assert not db.conn.in_transaction
+    db.close()
+    assert _snapshot(path) == before
+
+
+def test_failing_first_migration_on_fresh_db_leaves_it_empty(tmp_path: Path) -> None:
+    s = Migrations("pocketchat")
+
+    @s()
+    def m001_broken(db: Database) -> None:
+        db.execute("CREATE TABLE t (x)")
+        raise RuntimeError("boom")
+
+    db = connect(tmp_path / "p.db", create=True)
+    with pytest.raises(RuntimeError):
+        apply_pending(db, s)
+    assert db.table_names() == []  # not even _sqlite_migrations
+    db.close()
+
+
+def test_unknown_migration_is_refused_and_file_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    Store.open(path, FixedClock()).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('pocketchat', 'm050_from_the_future', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    raw = path.read_bytes()
+    with pytest.raises(NewerSchema) as info:
+        Store.open(path, FixedClock())
+    assert "m050_from_the_future" in str(info.value) and "\n" not in str(info.value)
+    assert path.read_bytes() == raw
+    with pytest.raises(NewerSchema):
+        Store.open(path, FixedClock(), migrate=False)
+
+
+def test_there_is_a_fixture_for_every_schema_version() -> None:
+    for version in range(1, len(known_names()) + 1):
+        path = fixture_path(version)
+        assert path.exists(), f"run `python -m tests.fixtures.make_fixtures` ({path.name})"
+
+
+def _rows(conn: sqlite3.Connection) -> dict[str, set[tuple[object, ...]]]:
+    virtual = {
+        n for (n, s) in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
+        if s and s.upper().startswith("CREATE VIRTUAL")
+    }  # fmt: skip
+    out = {}
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        if name in virtual or any(name.startswith(v + "_") for v in virtual):
+            continue
+        out[name] = set(conn.execute(f'SELECT * FROM "{name}"'))
+    return out
+
+
+@pytest.mark.parametrize("version", range(1, len(known_names()) + 1))
+def test_each_fixture_upgrades_to_head_without_losing_a_row(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(fixture_path(version).read_text(encoding="utf-8"))
+    before = _rows(conn)
+    conn.close()
+    assert sum(len(r) for r in before.values()) > 0
+
+    store = Store.open(path, FixedClock())
+    assert store.migrations_status()[1] == []
+    after = _rows(store.db.conn)
+    for table, rows in before.items():
+        width = len(next(iter(rows))) if rows else 0
+        kept = {row[:width] for row in after[table]}
+        assert rows <= kept, f"rows lost from {table} upgrading v{version}"
+    hits = store.search("lighthouse", 5)
+    assert {h.session_id for h in hits} == {"a1b2c3d4e5f6"}
+    assert [m.seq for m in store.window("a1b2c3d4e5f6", 10)] == [3, 4, 5]
+    ok = store.db.execute("PRAGMA integrity_check").fetchone()[0]
+    assert ok == "ok"
+    store.close()

@@ -1,0 +1,297 @@
+"""Conversations in SQLite: sessions, messages, leases; the one place that writes history.
+
+Every write is one `BEGIN IMMEDIATE` transaction (retried a few times if another process holds
+the lock past `busy_timeout`), so concurrent chats never lose or duplicate a turn and a killed
+process leaves every committed message intact.
+
+Read-only mode: when free space under the data dir drops below `min_free_mb`, `writable` turns
+False, `read_only_reason` says why (logged once as `disk_low`), and every write raises
+`ReadOnlyStore` without touching stored data; reads keep working, so the app keeps answering
+without recording new history. Lease calls become no-ops that succeed (nothing is archived while
+read-only, so there is nothing to protect against).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+from sqlite_utils import Database
+
+from utils import export, leases, migrations, search
+from utils.clock import Clock
+from utils.paths import free_mb
+from utils.sessions_sql import SessionsMixin
+from utils.sqlite_open import check_existing, connect
+from utils.store_models import (
+    Message,
+    ReadOnlyStore,
+    SearchHit,
+    SessionNotFound,
+    StoreError,
+    dumps,
+    iso,
+)
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+LOCK_RETRIES = 5
+MESSAGE_FIELDS = {
+    "content", "status", "prompt_tokens", "completion_tokens", "timings", "done_reason",
+    "meta", "pinned", "model",
+}  # fmt: skip
+JSON_FIELDS = {"timings", "meta", "options"}
+
+
+class Store(SessionsMixin):
+    def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
+        self.db = db
+        self.path = path
+        self._clock = clock
+        self._min_free_mb = min_free_mb
+        self.writable = True
+        self.read_only_reason: str | None = None
+
+    @classmethod
+    def open(
+        cls, path: Path, clock: Clock, *, min_free_mb: float = 0, migrate: bool = True
+    ) -> Store:
+        """Open (creating 0600 in a 0700 dir if new) and bring the schema to head."""
+        check_existing(path)
+        fresh = not path.exists() or path.stat().st_size == 0
+        if fresh and min_free_mb > 0 and free_mb(path.parent) < min_free_mb:
+            raise ReadOnlyStore(
+                f"{path}: disk nearly full (under {min_free_mb:g} MB free); "
+                "cannot create the database. Free some space."
+            )
+        store = cls(connect(path, create=fresh), path, clock, min_free_mb)
+        store._check_disk()
+        if migrate:
+            if store.writable:
+                store.apply_migrations()
+            elif migrations.status(store.db)[1]:
+                store.close()
+                raise ReadOnlyStore(
+                    f"{path}: disk nearly full; cannot upgrade the database. Free some space."
+                )
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return iso(self._clock.now())
+
+    def _check_disk(self) -> bool:
+        if self._min_free_mb <= 0:
+            return True
+        free = free_mb(self.path.parent)
+        low = free < self._min_free_mb
+        if low and self.writable:
+            self.writable = False
+            self.read_only_reason = (
+                f"disk nearly full ({free:.0f} MB free, need {self._min_free_mb:g} MB): "
+                "new history is not being saved"
+            )
+            log.warning("disk_low", path=str(self.path), free_mb=round(free, 1),
+                        min_free_mb=self._min_free_mb)  # fmt: skip
+        elif not low and not self.writable:
+            self.writable, self.read_only_reason = True, None
+            log.info("disk_recovered", path=str(self.path), free_mb=round(free, 1))
+        return self.writable
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if not self._check_disk():
+            raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
+        conn = self.db.conn
+        for attempt in range(LOCK_RETRIES):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return result
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                log.warning("store_busy_retry", attempt=attempt + 1, path=str(self.path))
+                self._clock.sleep(0.05 * 2**attempt)
+        raise StoreError(f"{self.path}: the database stayed busy; try again.")
+
+    def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+        cur = self.db.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        return list(cur.execute(sql, params))
+
+    @staticmethod
+    def _new_id() -> str:
+        return secrets.token_hex(6)
+
+    # -- messages -------------------------------------------------------------------------
+
+    def append_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        model: str | None = None,
+        status: str = "complete",
+        request_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Message:
+        """Append one message at the session's next seq (reactivates an archived session)."""
+        now = self._now()
+
+        def insert(conn: sqlite3.Connection) -> Message:
+            self._require_session(conn, session_id)
+            seq = conn.execute(
+                "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?",
+                [session_id],
+            ).fetchone()[0]
+            cur = conn.execute(
+                "INSERT INTO messages (session_id, seq, role, content, model, status, "
+                "request_id, meta, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [session_id, seq, role, content, model, status, request_id, dumps(meta),
+                 now, now],
+            )  # fmt: skip
+            conn.execute(
+                "UPDATE sessions SET updated_at = ?, last_active_at = ?, status = 'active' "
+                "WHERE id = ?",
+                [now, now, session_id],
+            )
+            return Message(
+                id=int(cur.lastrowid or 0), session_id=session_id, seq=seq, role=role,
+                content=content, model=model, status=status, pinned=False,
+                prompt_tokens=None, completion_tokens=None, timings={}, done_reason=None,
+                request_id=request_id, meta=dict(meta or {}), created_at=now, updated_at=now,
+            )  # fmt: skip
+
+        try:
+            message = self._write(insert)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"cannot append the message: {exc}.") from exc
+        log.debug("message_appended", session_id=session_id, seq=message.seq,
+                  message_id=message.id, role=role, status=status)  # fmt: skip
+        return message
+
+    def update_message(self, message_id: int, **fields: Any) -> Message:
+        unknown = set(fields) - MESSAGE_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update message field(s): {', '.join(sorted(unknown))}")
+        values = {k: dumps(v) if k in JSON_FIELDS else v for k, v in fields.items()}
+        if "pinned" in values:
+            values["pinned"] = int(bool(values["pinned"]))
+        values["updated_at"] = self._now()
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+
+        def update(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                f"UPDATE messages SET {sets} WHERE id = :_id", {**values, "_id": message_id}
+            )
+            if cur.rowcount == 0:
+                raise StoreError(f"no message {message_id}.")
+
+        self._write(update)
+        message = self.get_message(message_id)
+        assert message is not None
+        return message
+
+    def get_message(self, message_id: int) -> Message | None:
+        rows = self._rows("SELECT * FROM messages WHERE id = ?", [message_id])
+        return Message.from_row(rows[0]) if rows else None
+
+    def window(self, session_id: str, limit: int) -> list[Message]:
+        """The last `limit` messages from the session's context start, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM messages WHERE session_id = :s AND seq >= coalesce("
+            "(SELECT context_start_seq FROM sessions WHERE id = :s), 0) "
+            "ORDER BY seq DESC LIMIT :n",
+            {"s": session_id, "n": max(0, limit)},
+        )
+        return [Message.from_row(r) for r in reversed(rows)]
+
+    def pinned(self, session_id: str) -> list[Message]:
+        rows = self._rows(
+            "SELECT * FROM messages WHERE session_id = ? AND pinned = 1 ORDER BY seq",
+            [session_id],
+        )
+        return [Message.from_row(r) for r in rows]
+
+    def message_count(self, session_id: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM messages WHERE session_id = ?", [session_id]
+        ).fetchone()
+        return int(row[0])
+
+    def messages(self, session_id: str) -> Iterator[Message]:
+        cur = self.db.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        cur.execute("SELECT * FROM messages WHERE session_id = ? ORDER BY seq", [session_id])
+        for row in cur:
+            yield Message.from_row(row)
+
+    # -- search, export -------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        return search.search(self.db.conn, query, limit)
+
+    def export_markdown(self, session_id: str) -> str:
+        session = self.resolve_session(session_id)
+        return export.to_markdown(session, self.messages(session.id))
+
+    def export_json(self, session_id: str) -> dict[str, Any]:
+        session = self.resolve_session(session_id)
+        return export.to_json(session, self.messages(session.id))
+
+    # -- leases, archive ------------------------------------------------------------------
+
+    def acquire_lease(self, session_id: str, holder: str, ttl_seconds: float) -> bool:
+        """Take (or take over an expired) lease; False if another holder's is live."""
+        if not self._check_disk():
+            return True
+        now, until = self._now(), iso(self._clock.now() + ttl_seconds)
+        return self._write(lambda c: leases.acquire(c, session_id, holder, now, until))
+
+    def renew_lease(self, session_id: str, holder: str, ttl_seconds: float) -> bool:
+        if not self._check_disk():
+            return True
+        until = iso(self._clock.now() + ttl_seconds)
+        return self._write(lambda c: leases.renew(c, session_id, holder, until))
+
+    def release_lease(self, session_id: str, holder: str) -> None:
+        if self._check_disk():
+            self._write(lambda c: leases.release(c, session_id, holder))
+
+    def archive_idle(self, idle_days: float) -> list[str]:
+        """Archive sessions idle for more than `idle_days` and not leased; return their ids."""
+        now = self._now()
+        cutoff = iso(self._clock.now() - idle_days * 86400)
+        ids = self._write(lambda c: leases.archive_idle(c, cutoff, now))
+        if ids:
+            log.info("sessions_archived", count=len(ids), session_ids=ids, idle_days=idle_days)
+        return ids
+
+    # -- migrations -----------------------------------------------------------------------
+
+    def migrations_status(self) -> tuple[list[tuple[str, str]], list[str]]:
+        return migrations.status(self.db)
+
+    def apply_migrations(self) -> list[str]:
+        if not self._check_disk():
+            raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
+        return migrations.apply_pending(self.db)
+
+
+__all__ = ["SessionNotFound", "Store"]
