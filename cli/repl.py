@@ -18,7 +18,7 @@ from cli.turns import TurnRunner, clean_text
 
 if TYPE_CHECKING:
     from cli.app import App
-    from utils.store import Session
+    from utils.store_models import Session
 
 MULTILINE = '"""'
 
@@ -176,9 +176,11 @@ class Repl:
     # -- input ----------------------------------------------------------------------------------
     def _read(self) -> str | None:
         first = self._read_line(">>> ")
-        if first is None or first.strip() != MULTILINE and not first.lstrip().startswith(MULTILINE):
+        if first is None or (
+            first.strip() != MULTILINE and not first.lstrip().startswith(MULTILINE)
+        ):
             return first
-        lines = [first.lstrip()[len(MULTILINE):]]
+        lines = [first.lstrip()[len(MULTILINE) :]]
         while True:
             more = self._read_line("... ")
             if more is None:

@@ -142,8 +142,10 @@ def _show(repl: Repl, arg: str) -> None:
     context = repl.last_turn.get("context") or {}
     if context:
         used = turn.get("prompt_tokens") or context.get("estimated_tokens")
-        say(f"context:  {used:,} of {context['num_ctx']:,} tokens"
-            + (f" ({context['dropped']} older messages left out)" if context.get("dropped") else ""))
+        say(
+            f"context:  {used:,} of {context['num_ctx']:,} tokens"
+            + (f" ({context['dropped']} older messages left out)" if context.get("dropped") else "")
+        )
     timings = turn.get("timings") or {}
     if timings:
         shown = ", ".join(f"{k} {v:.2f}" for k, v in timings.items() if isinstance(v, float))
@@ -154,8 +156,10 @@ def _show(repl: Repl, arg: str) -> None:
 def _sessions(repl: Repl, arg: str) -> None:
     for s in repl.store.list_sessions(limit=15):
         mark = "*" if repl.session and s.id == repl.session.id else " "
-        say(f" {mark} {s.id}  {s.updated_at[:16]}  {s.messages:>4} msgs  {s.model:<16} "
-            f"{s.title or ''}")
+        say(
+            f" {mark} {s.id}  {s.updated_at[:16]}  {s.messages:>4} msgs  {s.model:<16} "
+            f"{s.title or ''}"
+        )
 
 
 @command("load", "ID continue another session")

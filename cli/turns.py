@@ -25,7 +25,7 @@ class TurnRunner:
         self.flow_path = resolve_flow(source)
         self.spec = load_flow(self.flow_path, app.registry(), extra_imports=settings.imports)
         self.deps = app.deps(sink)
-        self.flow: Flow = build_flow(self.spec, self.deps)
+        self.flow: Flow[Any, Any] = build_flow(self.spec, self.deps)
 
     def turn(self, **inputs: Any) -> dict[str, Any]:
         from flows.turn import run_turn

@@ -170,7 +170,7 @@ def load_settings(
         _merge(merged, _unflatten(flags), "command line")
         sources.append("command line")
     merged["sources"] = tuple(sources)
-    return _build(Settings, merged, "settings", "")
+    return typing.cast(Settings, _build(Settings, merged, "settings", ""))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def run_turn(flow: Flow, shared: dict[str, Any]) -> dict[str, Any]:
+def run_turn(flow: Flow[Any, Any], shared: dict[str, Any]) -> dict[str, Any]:
     """Run `flow` on `shared` and return it; re-raises KeyboardInterrupt after cleaning up."""
     shared.setdefault("request_id", new_request_id())
     bound = {"request_id": shared["request_id"]}
@@ -42,7 +42,7 @@ def run_turn(flow: Flow, shared: dict[str, Any]) -> dict[str, Any]:
     return shared
 
 
-def _record_interruption(flow: Flow, shared: dict[str, Any]) -> None:
+def _record_interruption(flow: Flow[Any, Any], shared: dict[str, Any]) -> None:
     """Ctrl+C before any reply row existed: store an empty `interrupted` reply."""
     if shared.get("reply") is not None or shared.get("turn") is not None:
         return

@@ -24,7 +24,9 @@ class ArchiveSessions(PocketNode):
         self.idle_days = idle_days
 
     def prep(self, shared: Shared) -> float:
-        return self.idle_days if self.idle_days is not None else self.deps.settings.archive.idle_days
+        return (
+            self.idle_days if self.idle_days is not None else self.deps.settings.archive.idle_days
+        )
 
     def exec(self, prep_res: float) -> float:
         return prep_res

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 from pocketflow import Node
@@ -23,8 +23,13 @@ log = structlog.get_logger()
 
 Shared = dict[str, Any]
 
+if TYPE_CHECKING:  # pocketflow's stub is generic; the runtime class is not
+    _Node = Node[Any, Any, Any]
+else:
+    _Node = Node
 
-class PocketNode(Node):  # type: ignore[misc]
+
+class PocketNode(_Node):
     actions: ClassVar[tuple[str, ...]] = ("default",)
 
     def __init__(self, deps: Deps) -> None:
@@ -42,7 +47,7 @@ class PocketNode(Node):  # type: ignore[misc]
     def retry_delay(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based): 1, 2, 4… times backoff."""
         base = self.backoff * 2 ** (attempt - 1)
-        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+        return max(0.0, float(base * (1 + random.uniform(-self.jitter, self.jitter))))
 
     def wait_before_retry(self) -> None:
         attempt = int(getattr(self, "cur_retry", 0))

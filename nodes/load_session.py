@@ -17,7 +17,7 @@ from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
 
 if TYPE_CHECKING:
-    from utils.store import Message, Session
+    from utils.store_models import Message, Session
 
 log = structlog.get_logger()
 
@@ -92,7 +92,9 @@ class LoadSession(PocketNode):
         shared["session"] = session
         shared["model"] = session.model
         shared["history"] = history
-        shared["pinned"] = [m for m in store.pinned(session.id) if m.id not in {h.id for h in history}]
+        shared["pinned"] = [
+            m for m in store.pinned(session.id) if m.id not in {h.id for h in history}
+        ]
         log.info("session_loaded", session_id=session.id, window=len(history))
         return "default"
 

@@ -77,8 +77,13 @@ class PersistTurn(PocketNode):
             }
         if cached is not None:
             meta["cached"] = cached.get("source", "cache")
-            return {"status": "complete", "text": cached["text"], "message_id": None,
-                    "meta": meta, "timings": {}}
+            return {
+                "status": "complete",
+                "text": cached["text"],
+                "message_id": None,
+                "meta": meta,
+                "timings": {},
+            }
         line = error["line"] if error else "the turn ended without a reply"
         meta["error"] = line
         return {"status": "failed", "text": "", "message_id": None, "meta": meta, "timings": {}}
@@ -112,8 +117,10 @@ class PersistTurn(PocketNode):
         if exec_res["status"] == "failed":
             sink.notice(exec_res["meta"]["error"])
         elif exec_res["status"] == "partial":
-            sink.notice(f"{exec_res['meta'].get('error', 'The reply broke off')} "
-                        "The partial reply is kept; /retry regenerates it.")
+            sink.notice(
+                f"{exec_res['meta'].get('error', 'The reply broke off')} "
+                "The partial reply is kept; /retry regenerates it."
+            )
         if exec_res.get("done_reason") == "length":
             sink.notice("The reply hit its length limit (num_predict or the context window).")
         shared["turn"] = {**exec_res, "message_id": message_id}

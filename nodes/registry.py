@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from types import ModuleType
+from typing import Any
 
 from pocketflow import BaseNode
 
@@ -28,7 +29,7 @@ class Registry:
     """A mapping from type name to node class."""
 
     def __init__(self) -> None:
-        self._types: dict[str, type[BaseNode]] = {}
+        self._types: dict[str, type[BaseNode[Any, Any, Any]]] = {}
         self._origin: dict[str, str] = {}
 
     def add_module(self, module: ModuleType) -> list[str]:
@@ -50,7 +51,7 @@ class Registry:
     def import_module(self, dotted: str) -> list[str]:
         return self.add_module(importlib.import_module(dotted))
 
-    def get(self, name: str) -> type[BaseNode] | None:
+    def get(self, name: str) -> type[BaseNode[Any, Any, Any]] | None:
         return self._types.get(name)
 
     def names(self) -> list[str]:

@@ -63,8 +63,8 @@ class StreamReply(PocketNode):
         super().__init__(deps)
         chat = deps.settings.chat
         self.min_chars = min_chars if min_chars is not None else chat.stream_min_chars
-        self.max_delay = (max_delay_ms if max_delay_ms is not None else chat.stream_max_delay_ms)
-        self.max_delay /= 1000.0
+        delay_ms = max_delay_ms if max_delay_ms is not None else chat.stream_max_delay_ms
+        self.max_delay = delay_ms / 1000.0
 
     def prep(self, shared: Shared) -> StreamInput:
         return StreamInput(

@@ -19,7 +19,7 @@ from nodes.base import PocketNode, Shared
 from utils import tokens
 
 if TYPE_CHECKING:
-    from utils.store import Message, Session
+    from utils.store_models import Message, Session
 
 log = structlog.get_logger()
 

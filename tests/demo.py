@@ -22,7 +22,8 @@ from tests.standin.server import StandIn
 ROOT = Path(__file__).resolve().parent.parent
 BANNER = (
     "*** DEMO: this chat talks to a scripted stand-in, not a real model. ***\n"
-    "*** Install Ollama (https://ollama.com/download), `ollama pull llama3.2:1b`, then `make chat`. ***"
+    "*** For a real model: install Ollama (https://ollama.com/download), run\n"
+    "*** `ollama pull llama3.2:1b`, then `make chat`. ***"
 )
 
 
@@ -46,7 +47,7 @@ def demo_reply(messages: Sequence[Mapping[str, Any]]) -> str:
             "Try /help to see the chat commands, tell me your name, or ask me anything."
         )
     return (
-        f"You said: \"{last[:200]}\". I am only the demo model, so my answers are scripted. "
+        f'You said: "{last[:200]}". I am only the demo model, so my answers are scripted. '
         "Everything else is real: this conversation is stored in SQLite, Ctrl+C stops a reply "
         "and keeps it, and /export writes the session to a file. "
         "With Ollama installed, `make chat` talks to a real model."

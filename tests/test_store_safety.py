@@ -25,7 +25,7 @@ def test_not_sqlite_is_refused_and_left_byte_identical(tmp_path: Path, content: 
     message = str(info.value)
     assert str(path) in message and "not an SQLite database" in message and "\n" not in message
     assert path.read_bytes() == content
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pocketchat.db"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["pocketchat.db"]
 
 
 def test_corrupt_sqlite_is_refused_and_left_byte_identical(tmp_path: Path) -> None:

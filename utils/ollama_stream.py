@@ -10,7 +10,6 @@ generating. Use it from the thread that iterates.
 from __future__ import annotations
 
 import io
-
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
