@@ -1,0 +1,56 @@
+"""How commands reach the store: through `ctx.obj`, built by the composition root.
+
+`ctx.obj` is any object with `.settings` (config.settings.Settings) and `.store()` returning an
+open, migrated Store (the root owns closing it). It may also offer `.clock`; `db` commands that
+must open the file without migrating use it (else the system clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
+
+import click
+
+from utils.clock import Clock, SystemClock
+from utils.store import Store
+from utils.store_models import StoreError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+
+class AppContext(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+    def store(self) -> Store: ...
+
+
+def get_store(ctx: click.Context) -> Store:
+    store: Store = ctx.obj.store()
+    return store
+
+
+def get_settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj.settings
+    return settings
+
+
+def open_unmigrated(ctx: click.Context) -> Store:
+    """The store without applying migrations (for `db status` / `db migrate`); caller closes."""
+    settings = get_settings(ctx)
+    clock: Clock = getattr(ctx.obj, "clock", None) or SystemClock()
+    return Store.open(
+        settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False
+    )
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn a store's one-line error into click's one-line error (exit status 1)."""
+    try:
+        yield
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
