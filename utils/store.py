@@ -67,7 +67,7 @@ class Store(SessionsMixin, MessagesMixin):
                 f"{path}: disk nearly full (under {min_free_mb:g} MB free); "
                 "cannot create the database. Free some space."
             )
-        store = cls(connect(path, create=fresh), path, clock, min_free_mb)
+        store = cls(connect(path, create=fresh, sleep=clock.sleep), path, clock, min_free_mb)
         store._check_disk()
         if migrate:
             if store.writable:
