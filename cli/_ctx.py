@@ -1,41 +1,56 @@
-"""What the `flow` commands need from the click context object.
+"""How commands reach the store: through `ctx.obj`, built by the composition root.
 
-The composition root (main.py) passes an object with a `registry()` method (the node types, built
-lazily: validation imports node classes but constructs nothing); it may also offer
-`flow_search_path()` (folders of named flows) and `extra_imports()` (the config's `imports`).
+`ctx.obj` is any object with `.settings` (config.settings.Settings) and `.store()` returning an
+open, migrated Store (the root owns closing it). It may also offer `.clock`; `db` commands that
+must open the file without migrating use it (else the system clock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from flows.loader import FLOWS_DIR
-from nodes.registry import Registry, builtin_registry
+from utils.clock import Clock, SystemClock
+from utils.store import Store
+from utils.store_models import StoreError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
-@runtime_checkable
-class FlowContext(Protocol):
-    def registry(self) -> Registry: ...
+class AppContext(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+    def store(self) -> Store: ...
 
 
-def get_registry(ctx: click.Context) -> Registry:
-    """The registry from `ctx.obj.registry()`; the built-in one when no object was given."""
-    obj = ctx.find_root().obj
+def get_store(ctx: click.Context) -> Store:
+    store: Store = ctx.obj.store()
+    return store
+
+
+def get_settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj.settings
+    return settings
+
+
+def open_unmigrated(ctx: click.Context) -> Store:
+    """The store without applying migrations (for `db status` / `db migrate`); caller closes."""
+    settings = get_settings(ctx)
+    clock: Clock = getattr(ctx.obj, "clock", None) or SystemClock()
+    return Store.open(
+        settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False
+    )
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn a store's one-line error into click's one-line error (exit status 1)."""
     try:
-        return obj.registry() if isinstance(obj, FlowContext) else builtin_registry()
-    except Exception as exc:  # a node module that fails to import: one line, no traceback
-        raise click.ClickException(f"cannot load node types: {type(exc).__name__}: {exc}") from exc
-
-
-def get_search_path(ctx: click.Context) -> Sequence[Path]:
-    method = getattr(ctx.find_root().obj, "flow_search_path", None)
-    return tuple(method()) if callable(method) else (FLOWS_DIR,)
-
-
-def get_extra_imports(ctx: click.Context) -> Sequence[str]:
-    method = getattr(ctx.find_root().obj, "extra_imports", None)
-    return tuple(method()) if callable(method) else ()
+        yield
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli._ctx import get_extra_imports, get_registry, get_search_path
+from cli._flow_ctx import get_extra_imports, get_registry, get_search_path
 from flows.errors import FlowError
 from flows.loader import available_flows, load_flow
 from flows.render import mermaid, outline

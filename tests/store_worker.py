@@ -2,10 +2,12 @@
 
     python -m tests.store_worker append DB SESSION N TAG BARRIER_DIR   # N appends, then exit
     python -m tests.store_worker loop DB SESSION           # append forever, print each id
+    python -m tests.store_worker open DB - BARRIER_DIR     # open (migrating) at the same time
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,17 +17,27 @@ from utils.logs import configure_logging
 from utils.store import Store
 
 
+def _wait(barrier: Path, tag: str) -> None:
+    """Say ready, then start together with the other workers."""
+    (barrier / f"ready-{tag}").touch()
+    while not (barrier / "go").exists():
+        time.sleep(0.002)
+
+
 def main(argv: list[str]) -> int:
     configure_logging(None, level="warning")  # logs to stderr; stdout carries ids
     mode, db, session_id = argv[0], Path(argv[1]), argv[2]
+    if mode == "open":
+        _wait(Path(argv[3]), str(os.getpid()))
+        Store.open(db, SystemClock()).close()
+        return 0
     store = Store.open(db, SystemClock())
     if mode == "append":
         count, tag, barrier = int(argv[3]), argv[4], Path(argv[5])
-        (barrier / f"ready-{tag}").touch()
-        while not (barrier / "go").exists():  # start together with the other writers
-            time.sleep(0.002)
+        _wait(barrier, tag)
         for i in range(count):
             store.append_message(session_id, "user", f"{tag} turn {i}")
+            time.sleep(0.001)  # let the other writers in between
     else:
         i = 0
         while True:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from tests.clocks import FixedClock
+from utils.migrations import known_names
 from utils.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,27 @@ def _new_session(path: Path) -> str:
     return session_id
 
 
+def _start_together(barrier: Path, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(list(barrier.glob("ready-*"))) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (barrier / "go").touch()
+
+
+def test_processes_opening_a_fresh_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path, barrier = tmp_path / "data" / "p.db", tmp_path / "barrier"
+    barrier.mkdir()
+    procs = [_worker("open", str(path), "-", str(barrier)) for _ in range(4)]
+    _start_together(barrier, 4)
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    conn = sqlite3.connect(path)
+    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    conn.close()
+    assert names == known_names()
+
+
 def test_four_processes_appending_at_once_keep_seq_contiguous(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     session_id = _new_session(path)
@@ -40,10 +62,7 @@ def test_four_processes_appending_at_once_keep_seq_contiguous(tmp_path: Path) ->
     procs = [
         _worker("append", str(path), session_id, "50", f"w{i}", str(barrier)) for i in range(4)
     ]
-    deadline = time.monotonic() + 30
-    while len(list(barrier.glob("ready-*"))) < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    (barrier / "go").touch()
+    _start_together(barrier, 4)
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
-from sqlite_utils import Database
 
 from utils import leases
+from utils.store_base import StoreBase
 from utils.store_models import (
     AmbiguousSession,
     Session,
@@ -21,7 +21,6 @@ from utils.store_models import (
 )
 
 log = structlog.get_logger()
-T = TypeVar("T")
 
 SESSION_FIELDS = {
     "title", "model", "system", "options", "status", "context_start_seq", "context_mode",
@@ -29,26 +28,10 @@ SESSION_FIELDS = {
 _PREFIX = re.compile(r"[0-9a-f]{4,12}")
 
 
-class SessionsMixin:
-    db: Database
-
-    def _now(self) -> str:
-        raise NotImplementedError
-
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
-
-    def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[sqlite3.Row]:
-        raise NotImplementedError
-
+class SessionsMixin(StoreBase):
     @staticmethod
     def _new_id() -> str:
-        raise NotImplementedError
-
-    @staticmethod
-    def _require_session(conn: sqlite3.Connection, session_id: str) -> None:
-        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone() is None:
-            raise SessionNotFound(f"no session '{session_id}' (see `sessions list`)")
+        return secrets.token_hex(6)
 
     def create_session(
         self,

@@ -7,6 +7,8 @@ one-line `StoreError` before anything is written to it, so it stays byte-identic
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -51,7 +53,9 @@ def check_existing(path: Path) -> None:
         )
 
 
-def connect(path: Path, *, create: bool) -> Database:
+def connect(
+    path: Path, *, create: bool, sleep: Callable[[float], None] = time.sleep
+) -> Database:
     """A read-write connection with WAL, busy_timeout and foreign keys on.
 
     The connection is in autocommit mode (`isolation_level=None`): every write transaction is
@@ -64,10 +68,22 @@ def connect(path: Path, *, create: bool) -> Database:
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _set_wal(conn, sleep)
         if str(mode).lower() != "wal":
             raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode}).")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"{path}: cannot open the database ({exc}).") from exc
     return Database(conn, execute_plugins=False)
+
+
+def _set_wal(conn: sqlite3.Connection, sleep: Callable[[float], None]) -> str:
+    """Switch to WAL; another process doing the same on a fresh file may hold it briefly."""
+    for attempt in range(20):
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 19:
+                raise
+            sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")

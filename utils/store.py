@@ -13,9 +13,8 @@ read-only, so there is nothing to protect against).
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,16 +23,20 @@ from sqlite_utils import Database
 
 from utils import export, leases, migrations, search
 from utils.clock import Clock
+from utils.messages_sql import MessagesMixin
 from utils.paths import free_mb
 from utils.sessions_sql import SessionsMixin
 from utils.sqlite_open import check_existing, connect
 from utils.store_models import (
+    AmbiguousSession,
     Message,
+    NewerSchema,
     ReadOnlyStore,
     SearchHit,
+    Session,
     SessionNotFound,
+    SessionSummary,
     StoreError,
-    dumps,
     iso,
 )
 
@@ -41,14 +44,9 @@ log = structlog.get_logger()
 T = TypeVar("T")
 
 LOCK_RETRIES = 5
-MESSAGE_FIELDS = {
-    "content", "status", "prompt_tokens", "completion_tokens", "timings", "done_reason",
-    "meta", "pinned", "model",
-}  # fmt: skip
-JSON_FIELDS = {"timings", "meta", "options"}
 
 
-class Store(SessionsMixin):
+class Store(SessionsMixin, MessagesMixin):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path
@@ -69,7 +67,7 @@ class Store(SessionsMixin):
                 f"{path}: disk nearly full (under {min_free_mb:g} MB free); "
                 "cannot create the database. Free some space."
             )
-        store = cls(connect(path, create=fresh), path, clock, min_free_mb)
+        store = cls(connect(path, create=fresh, sleep=clock.sleep), path, clock, min_free_mb)
         store._check_disk()
         if migrate:
             if store.writable:
@@ -134,114 +132,6 @@ class Store(SessionsMixin):
         cur.row_factory = sqlite3.Row
         return list(cur.execute(sql, params))
 
-    @staticmethod
-    def _new_id() -> str:
-        return secrets.token_hex(6)
-
-    # -- messages -------------------------------------------------------------------------
-
-    def append_message(
-        self,
-        session_id: str,
-        role: str,
-        content: str,
-        *,
-        model: str | None = None,
-        status: str = "complete",
-        request_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-    ) -> Message:
-        """Append one message at the session's next seq (reactivates an archived session)."""
-        now = self._now()
-
-        def insert(conn: sqlite3.Connection) -> Message:
-            self._require_session(conn, session_id)
-            seq = conn.execute(
-                "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?",
-                [session_id],
-            ).fetchone()[0]
-            cur = conn.execute(
-                "INSERT INTO messages (session_id, seq, role, content, model, status, "
-                "request_id, meta, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [session_id, seq, role, content, model, status, request_id, dumps(meta),
-                 now, now],
-            )  # fmt: skip
-            conn.execute(
-                "UPDATE sessions SET updated_at = ?, last_active_at = ?, status = 'active' "
-                "WHERE id = ?",
-                [now, now, session_id],
-            )
-            return Message(
-                id=int(cur.lastrowid or 0), session_id=session_id, seq=seq, role=role,
-                content=content, model=model, status=status, pinned=False,
-                prompt_tokens=None, completion_tokens=None, timings={}, done_reason=None,
-                request_id=request_id, meta=dict(meta or {}), created_at=now, updated_at=now,
-            )  # fmt: skip
-
-        try:
-            message = self._write(insert)
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"cannot append the message: {exc}.") from exc
-        log.debug("message_appended", session_id=session_id, seq=message.seq,
-                  message_id=message.id, role=role, status=status)  # fmt: skip
-        return message
-
-    def update_message(self, message_id: int, **fields: Any) -> Message:
-        unknown = set(fields) - MESSAGE_FIELDS
-        if unknown:
-            raise ValueError(f"cannot update message field(s): {', '.join(sorted(unknown))}")
-        values = {k: dumps(v) if k in JSON_FIELDS else v for k, v in fields.items()}
-        if "pinned" in values:
-            values["pinned"] = int(bool(values["pinned"]))
-        values["updated_at"] = self._now()
-        sets = ", ".join(f"{k} = :{k}" for k in values)
-
-        def update(conn: sqlite3.Connection) -> None:
-            cur = conn.execute(
-                f"UPDATE messages SET {sets} WHERE id = :_id", {**values, "_id": message_id}
-            )
-            if cur.rowcount == 0:
-                raise StoreError(f"no message {message_id}.")
-
-        self._write(update)
-        message = self.get_message(message_id)
-        assert message is not None
-        return message
-
-    def get_message(self, message_id: int) -> Message | None:
-        rows = self._rows("SELECT * FROM messages WHERE id = ?", [message_id])
-        return Message.from_row(rows[0]) if rows else None
-
-    def window(self, session_id: str, limit: int) -> list[Message]:
-        """The last `limit` messages from the session's context start, oldest first."""
-        rows = self._rows(
-            "SELECT * FROM messages WHERE session_id = :s AND seq >= coalesce("
-            "(SELECT context_start_seq FROM sessions WHERE id = :s), 0) "
-            "ORDER BY seq DESC LIMIT :n",
-            {"s": session_id, "n": max(0, limit)},
-        )
-        return [Message.from_row(r) for r in reversed(rows)]
-
-    def pinned(self, session_id: str) -> list[Message]:
-        rows = self._rows(
-            "SELECT * FROM messages WHERE session_id = ? AND pinned = 1 ORDER BY seq",
-            [session_id],
-        )
-        return [Message.from_row(r) for r in rows]
-
-    def message_count(self, session_id: str) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM messages WHERE session_id = ?", [session_id]
-        ).fetchone()
-        return int(row[0])
-
-    def messages(self, session_id: str) -> Iterator[Message]:
-        cur = self.db.conn.cursor()
-        cur.row_factory = sqlite3.Row
-        cur.execute("SELECT * FROM messages WHERE session_id = ? ORDER BY seq", [session_id])
-        for row in cur:
-            yield Message.from_row(row)
-
     # -- search, export -------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
@@ -294,4 +184,7 @@ class Store(SessionsMixin):
         return migrations.apply_pending(self.db)
 
 
-__all__ = ["SessionNotFound", "Store"]
+__all__ = [
+    "AmbiguousSession", "Message", "NewerSchema", "ReadOnlyStore", "SearchHit", "Session",
+    "SessionNotFound", "SessionSummary", "Store", "StoreError",
+]  # fmt: skip
