@@ -47,10 +47,7 @@ def chat(
         version = llm.version()
     except Exception as exc:
         line = exc.user_line(app.host_display) if hasattr(exc, "user_line") else str(exc)
-        raise click.ClickException(
-            f"{line} Start Ollama (`ollama serve`), point at another server with --host URL "
-            "or OLLAMA_HOST, or try the demo: `make demo`."
-        ) from None
+        raise click.ClickException(str(line)) from None
     store = app.store()
     session = None
     if session_id:

@@ -34,6 +34,8 @@ def run_turn(flow: Flow[Any, Any], shared: dict[str, Any]) -> dict[str, Any]:
             _record_interruption(flow, shared)
             raise
         finally:
+            if "session_id" not in bound:  # LoadSession bound it for this turn only
+                structlog.contextvars.unbind_contextvars("session_id")
             started = shared.get("started")
             if started is not None:
                 started.stream.close()

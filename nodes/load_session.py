@@ -95,7 +95,8 @@ class LoadSession(PocketNode):
         shared["pinned"] = [
             m for m in store.pinned(session.id) if m.id not in {h.id for h in history}
         ]
-        log.info("session_loaded", session_id=session.id, window=len(history))
+        structlog.contextvars.bind_contextvars(session_id=session.id)
+        log.info("session_loaded", window=len(history))
         return "default"
 
     def _apply_changes(self, session: Session, wanted: LoadInput) -> Session:

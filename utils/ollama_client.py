@@ -253,7 +253,7 @@ class OllamaService:
             raise error from exc
 
     def _failed(self, what: str, model: str | None, error: OllamaError, cause: Exception) -> None:
-        log.warning(
+        log.info(
             "ollama_request_failed",
             host=self.host,
             request=what,

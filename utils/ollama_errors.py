@@ -50,7 +50,10 @@ class OllamaUnavailable(OllamaError):
     def todo(self) -> str:
         if self.timeout:
             return "the model may still be loading: try again, or raise ollama.first_byte_timeout."
-        return "start it with `ollama serve` or check the host setting (OLLAMA_HOST)."
+        return (
+            "start it with `ollama serve`, or point at another server with --host or "
+            "OLLAMA_HOST; no Ollama? `make demo` shows pocketchat with a scripted stand-in."
+        )
 
 
 class OllamaBusy(OllamaError):

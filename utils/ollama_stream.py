@@ -112,7 +112,7 @@ class ChatStream:
             raise error from exc
 
     def _fail(self, error: OllamaError, cause: BaseException | None) -> None:
-        log.warning(
+        log.info(
             "ollama_request_failed",
             host=self.host,
             model=self.model,

@@ -1,0 +1,99 @@
+"""`doctor`: one line each — ok, warn or fail — for what pocketchat depends on.
+
+Exit status 0 when nothing fails (warnings allowed), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+Check = tuple[str, str, str]  # (level, name, text)
+
+
+@click.command()
+@click.option("--host", metavar="URL", help="The Ollama server to check.")
+@click.option("-m", "--model", help="The model to look for (default: the config's).")
+@click.pass_obj
+def doctor(app: Any, host: str | None, model: str | None) -> None:
+    """Check Ollama, the model, the database, free disk and the config files in effect."""
+    app.override(host=host, model=model)
+    checks: list[Callable[[Any], Check]] = [
+        _config,
+        _ollama,
+        _model,
+        _database,
+        _disk,
+    ]
+    failed = False
+    for check in checks:
+        try:
+            level, name, text = check(app)
+        except Exception as exc:
+            level, name, text = "fail", check.__name__.strip("_"), _line(exc, app)
+        failed = failed or level == "fail"
+        click.echo(f"{level:<4}  {name:<9} {text}")
+    if failed:
+        raise SystemExit(1)
+
+
+def _line(exc: BaseException, app: Any) -> str:
+    user_line = getattr(exc, "user_line", None)
+    if callable(user_line):
+        return str(user_line(app.host_display))
+    return str(exc)
+
+
+def _config(app: Any) -> Check:
+    return "ok", "config", ", ".join(app.settings.sources)
+
+
+def _ollama(app: Any) -> Check:
+    try:
+        version = app.llm().version()
+    except Exception as exc:
+        return "fail", "ollama", _line(exc, app)
+    return "ok", "ollama", f"reachable at {app.host_display}, version {version}"
+
+
+def _model(app: Any) -> Check:
+    name = app.settings.model
+    try:
+        installed = [m.name for m in app.llm().list_models()]
+    except Exception:
+        return "warn", "model", f"{name}: not checked (Ollama unreachable)"
+    if app.llm().has_model(name):
+        return "ok", "model", f"{name} is pulled"
+    listed = ", ".join(installed) if installed else "none"
+    return "warn", "model", f"{name} is not pulled (installed: {listed}); run `ollama pull {name}`"
+
+
+def _database(app: Any) -> Check:
+    from utils.paths import ensure_data_dir
+    from utils.store import Store
+
+    settings = app.settings
+    if not settings.db_path.exists():
+        return "ok", "database", f"{settings.db_path} (new: created on first use)"
+    ensure_data_dir(settings.data_path)
+    store = Store.open(settings.db_path, app.clock, min_free_mb=0, migrate=False)
+    try:
+        applied, pending = store.migrations_status()
+    finally:
+        store.close()
+    state = f"schema {len(applied)}" + (
+        f", {len(pending)} pending (applied on next use, or `db migrate`)" if pending else ""
+    )
+    return ("warn" if pending else "ok"), "database", f"{settings.db_path} ({state})"
+
+
+def _disk(app: Any) -> Check:
+    from utils.paths import free_mb
+
+    settings = app.settings
+    free = free_mb(settings.data_path)
+    floor = settings.disk.min_free_mb
+    text = f"{free:,.0f} MiB free under {settings.data_path} (floor {floor:,.0f} MiB)"
+    return ("fail" if free < floor else "ok"), "disk", text
