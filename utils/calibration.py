@@ -54,22 +54,33 @@ def looks_truncated(estimated: int, actual: int, num_ctx: int | None) -> bool:
 
     - it counted the whole window (or more): it must have dropped or cut something;
     - it counted far fewer tokens than a prompt near the window should have: messages were
-      dropped (our estimate is calibrated, so a 25% shortfall is not noise);
-    - it counted close to the window and far more than expected: the prompt overflowed.
+      dropped, or the middle cut to about half the window (the estimate is calibrated, so a
+      20% shortfall is not noise);
+    - it counted most of the window and far more than expected: the estimate was too low,
+      so the prompt most likely overflowed and Ollama dropped the oldest messages.
     """
     if not num_ctx or actual <= 0:
         return False
     if actual >= num_ctx:
         return True
-    if estimated >= 0.5 * num_ctx and actual < 0.75 * estimated:
+    if estimated >= 0.5 * num_ctx and actual < 0.8 * estimated:
         return True
-    return actual >= 0.9 * num_ctx and actual > 1.25 * estimated
+    return actual >= 0.75 * num_ctx and actual > 1.5 * estimated
 
 
 def record(store: Store, sample: Sample, truncated: bool, at: float) -> Calibration:
-    """Store the sample and, unless truncated, fold it into the model's factor."""
+    """Store the sample and fold it into the model's factor.
+
+    A truncated prompt was bigger than the window and than Ollama's count: that lower bound
+    is folded in only when it says the factor is too low, so one overflow makes the next
+    estimate safer.
+    """
     current = load(store, sample.model)
-    new = current if truncated else current.updated(sample.raw, sample.actual)
+    new = current.updated(sample.raw, sample.actual)
+    if truncated:
+        bound = max(sample.actual, (sample.num_ctx or 0) + 1)
+        too_low = bound > current.estimate(sample.raw)
+        new = current.updated(sample.raw, bound) if too_low else current
     now = iso(at)
 
     def write(conn: sqlite3.Connection) -> None:

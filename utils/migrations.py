@@ -81,7 +81,6 @@ def m002_messages_fts(db: Database) -> None:
     db.table("messages").enable_fts(["content"], create_triggers=True)
 
 
-
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 
@@ -182,4 +181,3 @@ def m003_context_memory(db: Database) -> None:
         CREATE INDEX idx_reply_cache_created ON reply_cache (created_at);
         """
     )
-

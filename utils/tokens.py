@@ -90,7 +90,8 @@ class Calibration:
     """A model's correction factor (Ollama's count / the raw heuristic), smoothed over turns.
 
     The first samples are averaged; later ones move the factor by a fifth of the difference,
-    so a few turns are enough and one odd turn cannot swing it. `margin` is the safety added
+    so a few turns are enough and one odd turn cannot swing it much; a sample off by more
+    than half moves it halfway at once. `margin` is the safety added
     when planning a prompt: large while the factor is a guess, small once it is measured.
     """
 
@@ -115,5 +116,7 @@ class Calibration:
             return self
         observed = actual / raw
         weight = 1.0 / (self.samples + 1) if self.samples < 4 else 0.2
+        if not 2 / 3 <= observed / self.factor <= 1.5:
+            weight = max(weight, 0.5)  # far off (another tokenizer?): catch up fast
         factor = self.factor + (observed - self.factor) * weight
         return Calibration(factor=factor, samples=self.samples + 1)
