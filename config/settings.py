@@ -56,6 +56,7 @@ class ContextSettings:
     reply_reserve: int = 512
     default_num_ctx: int = 4096
     summary: bool = True
+    summary_max_tokens: int = 200
 
 
 @dataclass(frozen=True)

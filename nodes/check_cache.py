@@ -1,16 +1,36 @@
 """CheckCache: answer from the cache when it may, else let the model answer.
 
-(a) Canned answers for the FAQ prompts in the config (`cache.faq`), matched after normalising
-case, spacing and punctuation. Hits are shown labelled as cached and stored as such.
+`mode: check` (the default, before the call):
+(a) canned answers for the FAQ prompts in the config (`cache.faq`), matched after normalising
+    case, spacing and punctuation;
+(b) the reply cache, keyed by model, options and the exact prompt messages (`shared["prompt"]`,
+    after trimming), used only when the options are deterministic (temperature 0 or a fixed
+    seed) and the entry is younger than `cache.ttl_seconds`.
+`mode: fallback` (after CallOllama says `unavailable`): the newest reply to the same prompt
+messages, whatever the options or its age, labelled "cached — Ollama unavailable".
+
+Off when `cache.enabled` is false or the session sets `cache: false` (`/set cache off`), and
+for /retry (the person wants a new reply). Hits are shown labelled and stored with
+meta `cached` (`faq`, `reply` or `fallback`) by PersistTurn.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import structlog
+
 from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+from utils import reply_cache
+
+log = structlog.get_logger()
+
+LABELS = {"faq": "(cached answer)", "reply": "(cached reply)",
+          "fallback": "(cached — Ollama unavailable)"}  # fmt: skip
 
 
 def normalise(prompt: str) -> str:
@@ -20,29 +40,75 @@ def normalise(prompt: str) -> str:
     return " ".join(text.split())
 
 
+@dataclass(frozen=True)
+class CacheInput:
+    enabled: bool
+    user_message: str
+    model: str
+    options: dict[str, Any]
+    prompt: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class CacheVerdict:
+    text: str | None
+    source: str  # faq | reply | fallback | miss | off | nondeterministic
+    keys: reply_cache.CacheKeys | None = None
+
+
 class CheckCache(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("hit", "miss")
 
-    def prep(self, shared: Shared) -> dict[str, Any]:
+    def __init__(self, deps: Deps, mode: str = "check") -> None:
+        super().__init__(deps)
+        if mode not in ("check", "fallback"):
+            raise ValueError(f"CheckCache mode must be check or fallback, not {mode!r}")
+        self.mode = mode
+
+    def prep(self, shared: Shared) -> CacheInput:
         session = shared["session"]
-        return {
-            "prompt": shared.get("user_message") or "",
-            "enabled": self.deps.settings.cache.enabled
-            and (session.options or {}).get("cache", True) is not False,
-        }
+        options = session.options or {}
+        return CacheInput(
+            enabled=self.deps.settings.cache.enabled
+            and options.get("cache", True) is not False
+            and not shared.get("regenerate"),
+            user_message=shared.get("user_message") or "",
+            model=session.model,
+            options=reply_cache.request_options(options),
+            prompt=shared.get("prompt", []),
+        )
 
-    def exec(self, prep_res: dict[str, Any]) -> dict[str, str] | None:
-        if not prep_res["enabled"]:
-            return None
+    def exec(self, prep_res: CacheInput) -> CacheVerdict:
+        if not prep_res.enabled:
+            return CacheVerdict(None, "off")
+        keys = reply_cache.keys(prep_res.model, prep_res.options, prep_res.prompt)
+        store = self.deps.store
+        if self.mode == "fallback":
+            found = reply_cache.lookup_any(store, keys.prompt_key)
+            return CacheVerdict(found.reply if found else None, "fallback", keys)
         faq = {normalise(k): v for k, v in self.deps.settings.cache.faq.items()}
-        answer = faq.get(normalise(prep_res["prompt"]))
-        return {"text": answer, "source": "faq"} if answer else None
+        answer = faq.get(normalise(prep_res.user_message))
+        if answer:
+            return CacheVerdict(answer, "faq")
+        if not reply_cache.deterministic(prep_res.options):
+            return CacheVerdict(None, "nondeterministic")
+        fresh_since = self.deps.clock.now() - self.deps.settings.cache.ttl_seconds
+        found = reply_cache.lookup(store, keys.key, fresh_since=fresh_since)
+        return CacheVerdict(found.reply if found else None, "reply", keys)
 
-    def post(self, shared: Shared, prep_res: Any, exec_res: dict[str, str] | None) -> str:
-        if exec_res is None:
+    def post(self, shared: Shared, prep_res: CacheInput, exec_res: CacheVerdict) -> str:
+        hit = exec_res.text is not None
+        shared["cache"] = {"mode": self.mode, "source": exec_res.source, "hit": hit}
+        log.info("cache_checked", mode=self.mode, source=exec_res.source, hit=hit)
+        if exec_res.text is None:
             return "miss"
-        shared["cache_hit"] = exec_res
-        self.deps.sink.notice("(cached answer)")
-        self.deps.sink.reply(exec_res["text"])
+        if exec_res.keys is not None:
+            key = exec_res.keys.key if exec_res.source == "reply" else None
+            reply_cache.note_hit(
+                self.deps.store, exec_res.keys.prompt_key, key, self.deps.clock.now()
+            )
+        shared["cache_hit"] = {"text": exec_res.text, "source": exec_res.source}
+        self.deps.sink.notice(LABELS[exec_res.source])
+        self.deps.sink.reply(exec_res.text)
         self.deps.sink.reply_done()
         return "hit"

@@ -77,6 +77,8 @@ class PersistTurn(PocketNode):
             }
         if cached is not None:
             meta["cached"] = cached.get("source", "cache")
+            if error:  # the fallback: Ollama was unreachable, an older reply was shown
+                meta["error"] = error["line"]
             return {
                 "status": "complete",
                 "text": cached["text"],

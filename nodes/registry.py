@@ -21,6 +21,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.call_ollama",
     "nodes.stream_reply",
     "nodes.persist_turn",
+    "nodes.calibrate_tokens",
+    "nodes.cache_reply",
+    "nodes.summarize_history",
     "nodes.archive_sessions",
 )
 

@@ -1,10 +1,13 @@
 """TrimContext: build the prompt that fits the model's window, and say what was left out.
 
 Ollama never reports an overflow: it silently drops the oldest messages. So the prompt is cut
-here, visibly. Kept, in order: every system message (the session's system prompt, the rolling
-summary, model-switch notes), pinned messages, then the most recent messages that fit; a
-message is never split, except one that alone exceeds the whole budget, which is cut with a
-visible marker (and the person is told).
+here, visibly. The window in effect is the session's `num_ctx`, else the model's trained
+length capped by the server default; the budget is that minus a reserve for the reply
+(`num_predict`, else `context.reply_reserve`, at most half the window). Kept, in this order of
+priority: the system prompt and the person's new message, the rolling summary, pinned
+messages, system notes (model switches), then the most recent messages that fit. A message is
+never split, except one that alone exceeds the budget: its middle is cut with a visible marker
+and the person is told. Messages the summary covers are not sent again.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import structlog
 
 from nodes.base import PocketNode, Shared
-from utils import tokens
+from utils import calibration, summaries
+from utils.tokens import (
+    MESSAGE_OVERHEAD,
+    PROMPT_OVERHEAD,
+    Calibration,
+    cut_text,
+    estimate_message,
+    estimate_text,
+)
 
 if TYPE_CHECKING:
     from utils.store_models import Message, Session
@@ -25,9 +36,8 @@ log = structlog.get_logger()
 
 PromptMessage = dict[str, str]
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
-DROPPED_NOTE = "({n} earlier messages are left out of this prompt.)"
-NOTE_COST = 16  # tokens kept free for the note above
-CUT_MARKER = "\n[… {n} characters cut here to fit the context window …]\n"
+DROPPED_NOTE = "(Earlier messages of this conversation are left out here to fit the window.)"
+MIN_ROOM = 64  # raw tokens the person's message keeps even beside a huge system prompt
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,10 @@ class TrimInput:
     history: list[Message]
     pinned: list[Message]
     summary: str | None
+    summary_covers_to: int
     num_ctx: int
     reserve: int
-    factor: float
+    calibration: Calibration
 
 
 @dataclass(frozen=True)
@@ -46,8 +57,10 @@ class TrimResult:
     prompt: list[PromptMessage]
     num_ctx: int
     budget: int
-    estimated: int
-    dropped: int
+    estimated: int  # calibrated estimate of the prompt's tokens (no safety margin)
+    raw: int  # the uncalibrated heuristic, for calibration after the turn
+    dropped: int  # loaded messages, not covered by the summary, left out
+    first_kept_seq: int | None  # the oldest person/model message sent
     cut: bool
 
 
@@ -59,19 +72,25 @@ class TrimContext(PocketNode):
         settings = self.deps.settings.context
         options = session.options or {}
         num_ctx = options.get("num_ctx")
-        if not isinstance(num_ctx, int):
+        if not isinstance(num_ctx, int) or num_ctx <= 0:
             num_ctx = min(self._model_context(session.model), settings.default_num_ctx)
         predict = options.get("num_predict")
         reserve = predict if isinstance(predict, int) and predict > 0 else settings.reply_reserve
         reserve = min(reserve, num_ctx // 2)
+        if "summary" in shared:
+            text, covers_to = shared["summary"], int(shared.get("summary_covers_to") or 0)
+        else:
+            found = summaries.latest(self.deps.store, session.id, session.context_start_seq)
+            text, covers_to = (found.text, found.covers_to_seq) if found else (None, 0)
         return TrimInput(
             session=session,
             history=shared.get("history", []),
             pinned=shared.get("pinned", []),
-            summary=shared.get("summary"),
+            summary=text,
+            summary_covers_to=covers_to,
             num_ctx=num_ctx,
             reserve=reserve,
-            factor=self._factor(session.model),
+            calibration=calibration.load(self.deps.store, session.model),
         )
 
     def exec(self, prep_res: TrimInput) -> TrimResult:
@@ -79,17 +98,22 @@ class TrimContext(PocketNode):
 
     def post(self, shared: Shared, prep_res: TrimInput, exec_res: TrimResult) -> str:
         shared["prompt"] = exec_res.prompt
+        shared["summary"] = prep_res.summary
+        shared["summary_covers_to"] = prep_res.summary_covers_to
         shared["context"] = {
             "num_ctx": exec_res.num_ctx,
             "budget": exec_res.budget,
             "estimated_tokens": exec_res.estimated,
+            "raw_tokens": exec_res.raw,
             "dropped": exec_res.dropped,
+            "first_kept_seq": exec_res.first_kept_seq,
+            "summary_covers_to": prep_res.summary_covers_to,
             "cut": exec_res.cut,
         }
         if exec_res.cut:
             self.deps.sink.notice(
-                "Your message is longer than the model's context window; "
-                "it was cut to fit (marked in the text sent)."
+                f"Your message is longer than the context window ({exec_res.num_ctx:,} "
+                "tokens); its middle was cut to fit, marked in the text sent."
             )
         if exec_res.dropped:
             log.info("context_trimmed", dropped=exec_res.dropped, budget=exec_res.budget)
@@ -102,64 +126,105 @@ class TrimContext(PocketNode):
             length = None
         return length or self.deps.settings.context.default_num_ctx
 
-    def _factor(self, model: str) -> float:
-        calibration = getattr(self.deps.store, "calibration", None)
-        return float(calibration(model).factor) if callable(calibration) else 1.0
-
 
 def fit(data: TrimInput) -> TrimResult:
-    """The newest messages that fit `num_ctx - reserve`, with every system message kept."""
-    budget = max(16, data.num_ctx - data.reserve)
-    factor = data.factor
+    """The prompt for `data`, within `num_ctx - reserve` by the calibrated, padded estimate.
 
-    def cost(messages: list[PromptMessage]) -> int:
-        return tokens.estimate_messages(messages, factor)
+    Works in raw (uncalibrated) tokens against a budget divided by the safe factor, so every
+    message is estimated once.
+    """
+    budget = max(16, data.num_ctx - data.reserve)
+    room = max(8, math.floor(budget / data.calibration.safe_factor) - PROMPT_OVERHEAD)
+    covered = data.summary_covers_to
+    history = [m for m in data.history if m.content or m.role == "user"]
+    latest = history.pop() if history and history[-1].role == "user" else None
+    pinned = [*data.pinned, *(m for m in history if m.pinned)]
+    pinned.sort(key=lambda m: m.seq)
+    body = [m for m in history if not m.pinned and (m.seq > covered or m.role == "system")]
+
+    system = [_msg("system", data.session.system)] if data.session.system else []
+    used = sum(map(estimate_message, system))
+    tail: list[PromptMessage] = []
+    cut = False
+    if latest is not None:
+        message = _as_prompt(latest)
+        cost = estimate_message(message)
+        if used + cost > room:
+            if room - used < MIN_ROOM and system:
+                system = [_cut(system[0], room // 2)]
+                used = estimate_message(system[0])
+            message = _cut(message, room - used, cost)
+            cost = estimate_message(message)
+            cut = True
+        tail, used = [message], used + cost
 
     head: list[PromptMessage] = []
-    if data.session.system:
-        head.append({"role": "system", "content": data.session.system})
     if data.summary:
-        head.append({"role": "system", "content": SUMMARY_PREFIX + data.summary})
-    head.extend(_as_prompt(m) for m in data.pinned)
-    body = [_as_prompt(m) for m in data.history]
-    latest = body.pop() if body and body[-1]["role"] == "user" else None
-    keep = {i for i, m in enumerate(body) if m["role"] == "system"}
-    fixed = head + [body[i] for i in sorted(keep)]
-    cut = False
-    if latest is not None and cost([*fixed, latest]) > budget:
-        latest = _cut_to_fit(latest, budget - cost(fixed), factor)
-        cut = True
-    tail = [latest] if latest is not None else []
-    used = cost(fixed + tail)
-    older = [i for i in range(len(body) - 1, -1, -1) if i not in keep]
-    for index in older:
-        extra = math.ceil(tokens.estimate_message(body[index]) * factor)
-        if used + extra + (NOTE_COST if index != older[-1] else 0) > budget:
-            break
-        keep.add(index)
-        used += extra
-    dropped = len(body) - len(keep)
-    note = [{"role": "system", "content": DROPPED_NOTE.format(n=dropped)}] if dropped else []
-    prompt = head + note + [body[i] for i in sorted(keep)] + tail
-    return TrimResult(prompt, data.num_ctx, budget, cost(prompt), dropped, cut)
+        message = _msg("system", SUMMARY_PREFIX + data.summary)
+        cost = estimate_message(message)
+        if used + cost > room and room - used > MIN_ROOM // 2:
+            message = _cut(message, room - used)
+            cost = estimate_message(message)
+        if used + cost <= room:
+            head.append(message)
+            used += cost
+    for pin in pinned:
+        cost = estimate_message(_as_prompt(pin))
+        if used + cost <= room:
+            head.append(_as_prompt(pin))
+            used += cost
+
+    costs = {m.seq: estimate_message(_as_prompt(m)) for m in body}
+    note_cost = estimate_text(DROPPED_NOTE) + MESSAGE_OVERHEAD
+    older = bool(history) and history[0].seq > max(covered + 1, data.session.context_start_seq, 1)
+    used += note_cost if older else 0
+    kept: set[int] = set()
+    if used + sum(costs.values()) <= room:
+        kept = set(costs)
+    else:
+        used += 0 if older else note_cost
+        notes = [m for m in reversed(body) if m.role == "system"]
+        turns = [m for m in reversed(body) if m.role != "system"]
+        for m in notes:
+            if used + costs[m.seq] <= room:
+                kept.add(m.seq)
+                used += costs[m.seq]
+        for m in turns:
+            if used + costs[m.seq] > room:
+                break
+            kept.add(m.seq)
+            used += costs[m.seq]
+    dropped = len(body) - len(kept)
+    note = [_msg("system", DROPPED_NOTE)] if dropped or older else []
+    prompt = system + head + note + [_as_prompt(m) for m in body if m.seq in kept] + tail
+    kept_turns = [m.seq for m in body if m.seq in kept and m.role != "system"]
+    first_kept = min(kept_turns) if kept_turns else (latest.seq if latest else None)
+    raw = sum(map(estimate_message, prompt)) + PROMPT_OVERHEAD
+    return TrimResult(
+        prompt=prompt,
+        num_ctx=data.num_ctx,
+        budget=budget,
+        estimated=data.calibration.estimate(raw),
+        raw=raw,
+        dropped=dropped,
+        first_kept_seq=first_kept,
+        cut=cut,
+    )
+
+
+def _msg(role: str, content: str) -> PromptMessage:
+    return {"role": role, "content": content}
 
 
 def _as_prompt(message: Message) -> PromptMessage:
     return {"role": message.role, "content": message.content}
 
 
-def _cut_to_fit(message: PromptMessage, room: int, factor: float) -> PromptMessage:
-    """Cut the middle out of one oversized message, leaving a visible marker."""
-    text = message["content"]
-    keep_tokens = max(8, room - tokens.MESSAGE_OVERHEAD - tokens.PROMPT_OVERHEAD - 24)
-    chars = len(text)
-    while chars > 0:
-        half = chars // 2
-        candidate = text[:half] + CUT_MARKER.format(n=len(text) - 2 * half) + text[-half:]
-        if tokens.estimate_text(candidate) * factor <= keep_tokens:
-            return {**message, "content": candidate}
-        chars = int(chars * 0.8)
-    return {**message, "content": CUT_MARKER.format(n=len(text)).strip()}
+def _cut(message: PromptMessage, room: int, known: int | None = None) -> PromptMessage:
+    """One oversized message cut in the middle to cost at most `room` raw tokens."""
+    known_text = None if known is None else known - MESSAGE_OVERHEAD
+    text = cut_text(message["content"], max(1, room - MESSAGE_OVERHEAD), known_text)
+    return {**message, "content": text}
 
 
 def describe(result: dict[str, Any]) -> str:

@@ -130,3 +130,54 @@ def apply_pending(db: Database, migrations: Migrations = MIGRATIONS) -> list[str
             raise
         done.append(first.name)
         log.info("migration_applied", name=first.name, migration_set=migrations.name)
+
+
+@MIGRATIONS()
+def m003_context_memory(db: Database) -> None:
+    """Rolling summaries, per-model token calibration with its samples, the reply cache."""
+    db.executescript(
+        """
+        CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            covers_from_seq INTEGER NOT NULL,
+            covers_to_seq INTEGER NOT NULL,
+            messages INTEGER NOT NULL DEFAULT 0,
+            model TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_summaries_session ON summaries (session_id, covers_to_seq);
+        CREATE TABLE token_calibration (
+            model TEXT PRIMARY KEY,
+            factor REAL NOT NULL DEFAULT 1.0,
+            samples INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE token_samples (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            session_id TEXT,
+            message_id INTEGER,
+            estimated INTEGER NOT NULL,
+            actual INTEGER NOT NULL,
+            num_ctx INTEGER,
+            truncated INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_token_samples_model ON token_samples (model, id);
+        CREATE INDEX idx_token_samples_created ON token_samples (created_at);
+        CREATE TABLE reply_cache (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            prompt_key TEXT NOT NULL,
+            model TEXT NOT NULL,
+            reply TEXT NOT NULL,
+            hits INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            last_hit_at TEXT
+        );
+        CREATE INDEX idx_reply_cache_prompt ON reply_cache (prompt_key, created_at);
+        CREATE INDEX idx_reply_cache_created ON reply_cache (created_at);
+        """
+    )

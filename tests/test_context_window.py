@@ -1,0 +1,174 @@
+"""Context window management against the stand-in: trimming, summary memory, calibration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.chat_rig import ChatRig, memory_rule
+from tests.standin import StandIn
+from tests.standin.faults import Fault
+from tests.standin.tokenizer import message_tokens
+from utils import calibration, summaries
+from utils.gate import WaitCallback
+
+FILLER = [
+    "Tell me about lighthouses and the keepers who lived in them, long ago.",
+    "What is 1234 times 5678, roughly? I never remember multiplication tables.",
+    "Could you suggest a recipe for bread that uses rye flour and caraway seeds?",
+    "Über Leuchttürme: wie funktioniert die Fresnel-Linse eigentlich genau?",
+    "Write a haiku about autumn rain on a tin roof, please.",
+    "def add(a, b): return a + b  # is this Python function idiomatic enough?",
+    "I'm planning a trip to Lisbon in spring; which neighbourhoods are nice?",
+]
+
+
+@pytest.fixture
+def rig(tmp_path: Path, standin: StandIn) -> Iterator[ChatRig]:
+    standin.reply = memory_rule(lambda text: f"Noted: {' '.join(text.split()[:6])}.")
+    r = ChatRig(tmp_path, standin)
+    yield r
+    r.close()
+
+
+def turn_requests(standin: StandIn) -> list[dict[str, Any]]:
+    return [r.body for r in standin.requests.to("/api/chat") if r.streamed]
+
+
+def test_sixty_turns_in_a_512_window_keep_the_system_prompt_and_the_name(
+    rig: ChatRig, standin: StandIn
+) -> None:
+    options = {"num_ctx": 512}
+    rig.turn("My name is Alice.", system="You are a helpful assistant.", options=options)
+    for i in range(59):
+        rig.turn(f"Turn {i}. {FILLER[i % len(FILLER)]}")
+    records = standin.requests.to("/api/chat")
+    assert all(r.outcome == "ok" for r in records)
+    assert not any(r.truncated for r in records), "a prompt went over num_ctx"
+    assert all(r.num_ctx == 512 for r in records)  # the summary call does not reload the model
+    turns = [r for r in records if r.streamed]
+    assert len(turns) == 60
+    for record in turns:
+        messages = record.body["messages"]
+        assert messages[0] == {"role": "system", "content": "You are a helpful assistant."}
+        assert sum(message_tokens(m) for m in messages) <= 512 - 256  # within the budget
+    last = turns[-1].body["messages"]
+    assert "Alice" in " ".join(m["content"] for m in last[:-1])
+    assert "Alice" not in " ".join(m["content"] for m in last[-6:])  # not by recency
+    assert rig.session_id is not None
+    summary = summaries.latest(rig.store, rig.session_id)
+    assert summary is not None and "Alice" in summary.text
+    assert (
+        rig.sink.notices.count(
+            "(Older turns no longer fit the context window; they are kept as a summary.)"
+        )
+        == 1
+    )
+
+
+def test_calibration_gets_within_ten_percent_of_ollamas_count(
+    rig: ChatRig, standin: StandIn
+) -> None:
+    # Five- and six-letter words: one token each to the heuristic, two to the stand-in.
+    words = "quick brown jumps seven bright stars above quiet hills rivers"
+    for i in range(6):
+        shared = rig.turn(f"{FILLER[i]} {words} {words}")
+    context, turn = shared["context"], shared["turn"]
+    error = abs(context["estimated_tokens"] - turn["prompt_tokens"]) / turn["prompt_tokens"]
+    assert error < 0.10
+    first = rig.store.db.execute(
+        "SELECT estimated, actual FROM token_samples ORDER BY id"
+    ).fetchone()
+    assert abs(first[0] - first[1]) / first[1] > 0.2  # the heuristic alone was far off
+    assert calibration.estimate_error_by_model(rig.store)["llama3.2:1b"] < 20.0
+    assert calibration.load(rig.store, "llama3.2:1b").samples == 6
+
+
+def test_a_huge_paste_is_cut_visibly_and_never_overflows(rig: ChatRig, standin: StandIn) -> None:
+    paste = "START " + "lorem ipsum dolor sit amet, " * 40_000 + " END?"
+    shared = rig.turn(paste, options={"num_ctx": 2048})
+    sent = turn_requests(standin)[-1]["messages"][-1]["content"]
+    assert sent.startswith("START") and sent.endswith("END?")
+    assert "characters cut here to fit the context window" in sent
+    assert not standin.requests.to("/api/chat")[-1].truncated
+    assert shared["context"]["cut"] is True
+    assert any("its middle was cut" in n for n in rig.sink.notices)
+    stored = rig.store.get_message(shared["user_message_id"])
+    assert stored is not None and stored.content == paste  # the person's text is kept whole
+
+
+def test_ollama_truncating_anyway_is_said_once_and_recorded(rig: ChatRig, standin: StandIn) -> None:
+    standin.reply = memory_rule(lambda text: "ok")
+    big = " ".join(["xxxxx"] * 1300)  # 1,300 tokens to the heuristic, 2,600 to the stand-in
+    first = rig.turn(big, options={"num_ctx": 2048})  # fits the estimate, not the window
+    assert standin.requests.to("/api/chat")[-1].truncated
+    assert first["context"]["truncated"] is True
+    factor = calibration.load(rig.store, "llama3.2:1b").factor
+    assert factor > 1.5  # the next estimate is safer at once
+    second = rig.turn(big)  # now cut here, visibly, before Ollama could
+    assert second["context"]["cut"] and not standin.requests.to("/api/chat")[-1].truncated
+    rig.store.db.execute("DELETE FROM token_calibration")  # a forgotten calibration
+    rig.store.db.conn.commit()
+    third = rig.turn(big + " again")
+    assert third["context"]["truncated"] is True
+    notices = [n for n in rig.sink.notices if n.startswith("Ollama cut this prompt")]
+    assert len(notices) == 1  # said once per session
+    message = rig.store.get_message(first["turn"]["message_id"])
+    assert message is not None and message.meta["truncated"] is True
+    assert calibration.truncation_rate(rig.store, since=0) == pytest.approx(2 / 3)
+    assert calibration.truncation_rate(rig.store, since=rig.clock.now() + 1) == 0.0
+
+
+@dataclass
+class FaultyGate:
+    """A gate that records its use and breaks the summary call (every second acquire)."""
+
+    standin: StandIn
+    acquired: int = 0
+    released: int = 0
+    calls: list[str] = field(default_factory=list)
+
+    def acquire(self, on_wait: WaitCallback) -> FaultyGate:
+        self.acquired += 1
+        if self.acquired % 2 == 0:
+            self.standin.script_fault("chat", Fault.status(500, "boom"))
+        return self
+
+    def release(self) -> None:
+        self.released += 1
+
+
+def test_summary_goes_through_the_gate_and_its_failure_never_fails_the_turn(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    standin.reply = memory_rule(lambda text: "fine")
+    gate = FaultyGate(standin)
+    rig = ChatRig(tmp_path, standin, gate=gate)
+    try:
+        rig.turn("My name is Bob. " + FILLER[0], options={"num_ctx": 300, "num_predict": 100})
+        for i in range(5):
+            shared = rig.turn(FILLER[i + 1])
+            assert shared["turn"]["status"] == "complete"
+        assert gate.acquired == gate.released > 6  # the turn's calls and the summary calls
+        assert rig.session_id is not None
+        assert summaries.latest(rig.store, rig.session_id) is None  # every summary failed
+    finally:
+        rig.close()
+
+
+def test_summary_off_sends_no_summary_call(tmp_path: Path, standin: StandIn) -> None:
+    rig = ChatRig(tmp_path, standin, {"context.summary": False})
+    try:
+        for text in FILLER:
+            rig.turn(text, options={"num_ctx": 200, "num_predict": 64})
+        assert all(r.streamed for r in standin.requests.to("/api/chat"))
+        shared = rig.turn("and now?")
+        assert shared["context"]["dropped"] > 0
+        note = [m for m in shared["prompt"] if "left out" in m["content"]]
+        assert note and note[0]["role"] == "system"
+    finally:
+        rig.close()
