@@ -172,7 +172,7 @@ def test_parallel_slots(standin: StandIn) -> None:
 
 def test_503_past_max_queue(standin: StandIn) -> None:
     standin.slots.max_queue = 1
-    standin.first_token_delay = 0.15
+    standin.first_token_delay = 0.8
     results: list[Any] = []
     busy = chat_in_thread(standin, results, {"model": M, "messages": MSG})
     while standin.slots.active == 0:
@@ -181,9 +181,9 @@ def test_503_past_max_queue(standin: StandIn) -> None:
     while standin.slots.waiting == 0:
         time.sleep(0.005)
     with httpx.Client(base_url=standin.url, timeout=5.0) as c:
-        start = time.monotonic()
         r = c.post("/api/chat", json={"model": M, "messages": MSG})
-        assert time.monotonic() - start < 0.2
+    # answered at once: the busy request is still being served, the queued one still waits
+    assert busy.is_alive() and queued.is_alive()
     assert r.status_code == 503
     assert r.json() == {
         "error": "server busy, please try again.  maximum pending requests exceeded"
