@@ -22,6 +22,13 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.stream_reply",
     "nodes.persist_turn",
     "nodes.archive_sessions",
+    "nodes.load_documents",
+    "nodes.chunk_text",
+    "nodes.embed_chunks",
+    "nodes.store_vectors",
+    "nodes.embed_query",
+    "nodes.retrieve",
+    "nodes.build_rag_prompt",
 )
 
 
