@@ -198,7 +198,7 @@ def m006_rag(db: Database) -> None:
             vector BLOB NOT NULL,
             created_at TEXT NOT NULL,
             PRIMARY KEY (content_hash, model)
-        ) WITHOUT ROWID;
+        );
         """
     )
     db.table("rag_chunks").enable_fts(["text"], create_triggers=True)
