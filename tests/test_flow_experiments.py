@@ -70,8 +70,6 @@ def test_session_id_continues_and_compare_side_by_side(standin: StandIn, tmp_pat
     follow_up = {"user_message": "And the keeper?", "session_id": sid,
                  "expected_sources": ["lighthouse.md"]}  # fmt: skip
     (tmp_path / "q2.jsonl").write_text(json.dumps(follow_up) + "\n")
-        + "\n"  # fmt: skip
-    )
     ok = invoke(standin, data, "flow", "run", "rag_hybrid", "--input", str(tmp_path / "q2.jsonl"),
                 "--out", str(b), "--collection", "n")  # fmt: skip
     assert ok.exit_code == 0, ok.output
