@@ -24,6 +24,7 @@ def ask(
     continue_: bool,
     system: str | None,
     flow: str | None,
+    collection: str | None,
     options: tuple[tuple[str, str], ...],
     host: str | None,
     as_json: bool,
@@ -58,8 +59,9 @@ def ask(
     sink = RecordingSink() if as_json else TerminalSink()
     if replaced:
         sink.notice("Control characters in the prompt were replaced with U+FFFD.")
-    runner = TurnRunner(app, sink, flow)
+    runner = TurnRunner(app, sink, flow or ("rag" if collection else None))
     shared = runner.turn(
+        collection=collection,
         session_id=sid,
         user_message=text,
         model=model,

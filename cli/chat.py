@@ -25,6 +25,7 @@ def chat(
     continue_: bool,
     system: str | None,
     flow: str | None,
+    collection: str | None,
     options: tuple[tuple[str, str], ...],
     host: str | None,
     title: str | None,
@@ -58,7 +59,8 @@ def chat(
             raise click.ClickException("there is no session to continue; drop -c to start one")
     repl = Repl(
         app,
-        flow_source=flow,
+        flow_source=flow or ("rag" if collection else None),
+        collection=collection,
         session=session,
         model=model or (session.model if session else app.settings.model),
         system=system,

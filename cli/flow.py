@@ -1,4 +1,4 @@
-"""`flow list | show | validate`: the flow files, drawn and checked (`flow run` comes later)."""
+"""`flow list | show | validate` (drawn and checked); `run` and `compare` live in flow_run.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["flow", "get_registry"]
 
 @click.group()
 def flow() -> None:
-    """List, show and validate the YAML flows."""
+    """List, show, validate, run and compare the YAML flows."""
 
 
 @flow.command("list")
@@ -81,3 +81,13 @@ def _summary(path: Path) -> tuple[str, str]:
     if not isinstance(data, dict):
         return path.stem, "(not a flow: run `flow validate`)"
     return str(data.get("name", path.stem)), str(data.get("description", ""))
+
+
+def _register_experiments() -> None:
+    from cli.flow_run import compare, run
+
+    flow.add_command(run)
+    flow.add_command(compare)
+
+
+_register_experiments()

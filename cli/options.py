@@ -11,7 +11,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def turn_options(fn: F) -> F:
-    """-m, -s/-c, --system, --flow, -o KEY VALUE, --host."""
+    """-m, -s/-c, --system, --flow, --collection, -o KEY VALUE, --host."""
     decorators = [
         click.option("-m", "--model", help="The model (default: the session's, else the config)."),
         click.option("-s", "--session", "session_id", metavar="ID", help="Continue session ID."),
@@ -20,6 +20,11 @@ def turn_options(fn: F) -> F:
         ),
         click.option("--system", metavar="TEXT", help="The system prompt for this session."),
         click.option("--flow", "flow", metavar="NAME|FILE", help="The turn flow (default: chat)."),
+        click.option(
+            "--collection",
+            metavar="NAME",
+            help="Answer from this RAG collection (shared['collection']; implies --flow rag).",
+        ),
         click.option(
             "-o",
             "--option",

@@ -35,6 +35,7 @@ class Repl:
         options: dict[str, Any],
         title: str | None,
         ollama_version: str,
+        collection: str | None = None,
     ) -> None:
         self.app = app
         self.sink = TerminalSink()
@@ -47,6 +48,7 @@ class Repl:
         self.pending_options: dict[str, Any] = dict(options)
         self.pending_title = title
         self.ollama_version = ollama_version
+        self.collection = collection
         self.last_turn: dict[str, Any] = {}
         self.lease = LeaseKeeper(app)
         self.warmup: threading.Thread | None = None
@@ -92,6 +94,7 @@ class Repl:
         self._wait_for_warmup()
         try:
             shared = self.runner.turn(
+                collection=self.collection,
                 session_id=self.session.id if self.session else None,
                 user_message=None if regenerate else cleaned,
                 regenerate=regenerate or None,

@@ -61,6 +61,10 @@ def show(ctx: click.Context, session_id: str, as_json: bool) -> None:
             mark = "" if m.status == "complete" else f" [{m.status}]"
             click.echo(f"\n#{m.seq} {m.role}{mark}{' (' + m.model + ')' if m.model else ''}")
             click.echo(m.content)
+            for src in m.meta.get("sources") or []:
+                click.echo(f"  [{src.get('n')}] {src.get('path')} (chunk {src.get('chunk')}, "
+                           f"id {src.get('chunk_id')}, score {src.get('score')}, "
+                           f"{src.get('model')})")  # fmt: skip
 
 
 @sessions.command()

@@ -101,6 +101,11 @@ class RagSettings:
     chunk_size: int = 800
     chunk_overlap: int = 100
     top_k: int = 4
+    chunk_boundary: str = "paragraph"
+    embed_batch: int = 32
+    max_files: int = 500
+    max_bytes: int = 50_000_000
+    hybrid: bool = False
 
 
 @dataclass(frozen=True)

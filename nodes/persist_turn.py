@@ -34,6 +34,7 @@ class PersistInput:
     error: dict[str, str] | None
     context: dict[str, Any]
     attempts: int
+    sources: list[dict[str, Any]] | None = None  # RAG: what the reply was built from
 
 
 class PersistTurn(PocketNode):
@@ -49,12 +50,15 @@ class PersistTurn(PocketNode):
             error=shared.get("error"),
             context=shared.get("context", {}),
             attempts=int(shared.get("attempts", 1)),
+            sources=shared.get("sources"),
         )
 
     def exec(self, prep_res: PersistInput) -> dict[str, Any]:
         """The row's final fields and the turn's summary, computed from what happened."""
         reply, cached, error = prep_res.reply, prep_res.cached, prep_res.error
         meta: dict[str, Any] = {"context": prep_res.context, "attempts": prep_res.attempts}
+        if prep_res.sources is not None:
+            meta["sources"] = prep_res.sources
         if reply is not None:
             final = reply.final
             timings = {

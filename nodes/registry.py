@@ -25,6 +25,13 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.cache_reply",
     "nodes.summarize_history",
     "nodes.archive_sessions",
+    "nodes.load_documents",
+    "nodes.chunk_text",
+    "nodes.embed_chunks",
+    "nodes.store_vectors",
+    "nodes.embed_query",
+    "nodes.retrieve",
+    "nodes.build_rag_prompt",
 )
 
 

@@ -181,3 +181,75 @@ def m003_context_memory(db: Database) -> None:
         CREATE INDEX idx_reply_cache_created ON reply_cache (created_at);
         """
     )
+
+
+@MIGRATIONS()
+def m005_flow_runs(db: Database) -> None:
+    """One row per input line of `flow run` (a batch shares `batch_id`)."""
+    db.executescript(
+        """
+        CREATE TABLE flow_runs (
+            id INTEGER PRIMARY KEY,
+            batch_id TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            flow_name TEXT NOT NULL,
+            flow_file TEXT NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+            error TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            duration_ms REAL NOT NULL
+        );
+        CREATE INDEX idx_flow_runs_batch ON flow_runs (batch_id, line);
+        """
+    )
+
+
+@MIGRATIONS()
+def m006_rag(db: Database) -> None:
+    """RAG collections, their documents and chunks, and embeddings keyed by content and model."""
+    db.executescript(
+        """
+        CREATE TABLE rag_collections (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            embed_model TEXT,
+            version INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE rag_documents (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES rag_collections (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            mtime REAL NOT NULL,
+            size INTEGER NOT NULL,
+            ingested_at TEXT NOT NULL,
+            UNIQUE (collection_id, path)
+        );
+        CREATE TABLE rag_chunks (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES rag_collections (id) ON DELETE CASCADE,
+            document_id INTEGER NOT NULL REFERENCES rag_documents (id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            start_char INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX idx_rag_chunks_collection ON rag_chunks (collection_id, id);
+        CREATE INDEX idx_rag_chunks_document ON rag_chunks (document_id, ord);
+        CREATE INDEX idx_rag_chunks_hash ON rag_chunks (content_hash);
+        CREATE TABLE rag_embeddings (
+            content_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            dims INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (content_hash, model)
+        );
+        """
+    )
+    db.table("rag_chunks").enable_fts(["text"], create_triggers=True)

@@ -23,8 +23,10 @@ from sqlite_utils import Database
 
 from utils import export, leases, migrations, search
 from utils.clock import Clock
+from utils.flow_runs_sql import FlowRunsMixin
 from utils.messages_sql import MessagesMixin
 from utils.paths import free_mb
+from utils.rag_sql import RagMixin
 from utils.sessions_sql import SessionsMixin
 from utils.sqlite_open import check_existing, connect
 from utils.store_models import (
@@ -46,7 +48,7 @@ T = TypeVar("T")
 LOCK_RETRIES = 5
 
 
-class Store(SessionsMixin, MessagesMixin):
+class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path

@@ -1,0 +1,97 @@
+"""EmbedChunks: embed the chunks no embedding exists for yet, in batches, through Ollama.
+
+A chunk is embedded only when no vector for its content hash and this model is stored, so
+re-ingesting unchanged text sends nothing to /api/embed. Batches of `batch_size` texts
+(`rag.embed_batch`); progress goes to the sink. Retry as in CallOllama (a `retry:` block, or
+the config's `retry:` by default): transient errors are retried with backoff, and batches that
+already succeeded are kept across attempts. The model is the `model` param, else the one the
+collection was built with, else `rag.embed_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+from nodes.rag_common import Failure, Permanent, embed, fail, failure
+from utils.rag_models import NewDocument
+from utils.vector_index import to_blob
+
+log = structlog.get_logger()
+
+
+@dataclass
+class EmbedJob:
+    model: str
+    texts: dict[str, str]  # content hash -> text, only the ones to embed
+    reused: int
+    done: dict[str, bytes] = field(default_factory=dict)  # filled across retries
+    dims: int = 0
+    problem: str | None = None
+
+
+class EmbedChunks(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default", "failed")
+
+    def __init__(self, deps: Deps, model: str | None = None, batch_size: int | None = None) -> None:
+        super().__init__(deps)
+        self.model = model
+        self.batch_size = max(1, batch_size or deps.settings.rag.embed_batch)
+        retry = deps.settings.retry
+        self.configure_retry(retry.max_retries, retry.backoff, retry.jitter)
+
+    def prep(self, shared: Shared) -> EmbedJob:
+        store = self.deps.store
+        found = store.rag_find_collection(str(shared.get("collection") or ""))
+        model = self.model or (found.embed_model if found else None)
+        model = model or self.deps.settings.rag.embed_model
+        problem = None
+        if found and found.embed_model and found.embed_model != model:
+            problem = (
+                f"collection '{found.name}' was embedded with {found.embed_model}, not {model}; "
+                f"use that model or `rag drop {found.name}` first"
+            )
+        documents: list[NewDocument] = shared.get("chunked") or []
+        texts = {c.content_hash: c.text for d in documents for c in d.chunks}
+        have = store.rag_embedded(texts, model)
+        wanted = {h: t for h, t in texts.items() if h not in have}
+        return EmbedJob(model, wanted, reused=len(texts) - len(wanted), problem=problem)
+
+    def exec(self, prep_res: EmbedJob) -> EmbedJob | Failure:
+        if prep_res.problem:
+            return Failure("ModelMismatch", prep_res.problem)
+        self.wait_before_retry()
+        pending = [h for h in prep_res.texts if h not in prep_res.done]
+        total = len(prep_res.texts)
+        try:
+            for start in range(0, len(pending), self.batch_size):
+                batch = pending[start : start + self.batch_size]
+                vectors = embed(self.deps, prep_res.model, [prep_res.texts[h] for h in batch])
+                if len(vectors) != len(batch):
+                    raise ValueError(f"asked for {len(batch)} embeddings, got {len(vectors)}")
+                for digest, vector in zip(batch, vectors, strict=True):
+                    prep_res.done[digest] = to_blob(vector)
+                    prep_res.dims = len(vector)
+                self.deps.sink.progress("embedding chunks", len(prep_res.done), total)
+        except Permanent as exc:
+            return failure(exc.error, self.deps)
+        return prep_res
+
+    def exec_fallback(self, prep_res: EmbedJob, exc: Exception) -> Failure:
+        return failure(exc, self.deps)
+
+    def post(self, shared: Shared, prep_res: EmbedJob, exec_res: EmbedJob | Failure) -> str:
+        if isinstance(exec_res, Failure):
+            return fail(shared, exec_res)
+        shared["vectors"] = exec_res.done
+        shared["embed_model"] = exec_res.model
+        shared["embed_dims"] = exec_res.dims
+        ingest: dict[str, Any] = shared.setdefault("ingest", {})
+        ingest.update(embedded=len(exec_res.done), reused=exec_res.reused, model=exec_res.model)
+        log.info("chunks_embedded", model=exec_res.model, embedded=len(exec_res.done),
+                 reused=exec_res.reused)  # fmt: skip
+        return "default"

@@ -1,0 +1,71 @@
+"""EmbedQuery: embed the person's question with the model the collection was built with.
+
+Reads shared["collection"] (the `--collection` option), else the `collection` param. Writes
+shared["query_vector"] (list of floats) and shared["embed_model"]. Retry as in CallOllama.
+Actions: `default`, or `failed` (unknown collection, embedding error) with shared["error"].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+from nodes.rag_common import Failure, Permanent, embed, fail, failure, last_user_text
+from utils.store_models import StoreError
+
+
+@dataclass(frozen=True)
+class QueryInput:
+    text: str
+    model: str | None
+    problem: str | None
+
+
+def collection_name(shared: Shared, default: str | None) -> str | None:
+    name = shared.get("collection") or default
+    return str(name) if name else None
+
+
+class EmbedQuery(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default", "failed")
+
+    def __init__(self, deps: Deps, model: str | None = None, collection: str | None = None) -> None:
+        super().__init__(deps)
+        self.model = model
+        self.collection = collection
+        retry = deps.settings.retry
+        self.configure_retry(retry.max_retries, retry.backoff, retry.jitter)
+
+    def prep(self, shared: Shared) -> QueryInput:
+        name = collection_name(shared, self.collection)
+        if name is None:
+            return QueryInput("", None, "this flow answers from a collection: give --collection "
+                              "NAME (see `rag list`)")  # fmt: skip
+        try:
+            found = self.deps.store.rag_collection(name)
+        except StoreError as exc:
+            return QueryInput("", None, str(exc))
+        model = self.model or found.embed_model
+        return QueryInput(last_user_text(shared), model or self.deps.settings.rag.embed_model,
+                          None)  # fmt: skip
+
+    def exec(self, prep_res: QueryInput) -> list[float] | Failure:
+        if prep_res.problem or prep_res.model is None:
+            return Failure("CollectionNotFound", prep_res.problem or "no embedding model")
+        self.wait_before_retry()
+        try:
+            return embed(self.deps, prep_res.model, [prep_res.text])[0]
+        except Permanent as exc:
+            return failure(exc.error, self.deps)
+
+    def exec_fallback(self, prep_res: QueryInput, exc: Exception) -> Failure:
+        return failure(exc, self.deps)
+
+    def post(self, shared: Shared, prep_res: QueryInput, exec_res: list[float] | Failure) -> str:
+        if isinstance(exec_res, Failure):
+            return fail(shared, exec_res)
+        shared["query_vector"] = exec_res
+        shared["embed_model"] = prep_res.model
+        return "default"
