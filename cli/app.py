@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from utils.gate import Gate
-    from utils.ollama_client import OllamaService
-    from utils.store import Store
-
     from config.settings import Settings
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
+    from utils.gate import Gate
+    from utils.ollama_client import OllamaService
     from utils.sink import Sink
+    from utils.store import Store
 
 
 class App:
@@ -94,9 +93,8 @@ class App:
 
     def store(self) -> Store:
         if self._store is None:
-            from utils.store import Store
-
             from utils.paths import ensure_data_dir
+            from utils.store import Store
 
             settings = self.settings
             ensure_data_dir(settings.data_path)
