@@ -26,12 +26,14 @@ class TurnRunner:
         self.spec = load_flow(self.flow_path, app.registry(), extra_imports=settings.imports)
         self.deps = app.deps(sink)
         self.flow: Flow[Any, Any] = build_flow(self.spec, self.deps, settings.retry)
+        self.last_shared: dict[str, Any] = {}  # the last turn's store, even if it raised
 
     def turn(self, **inputs: Any) -> dict[str, Any]:
         from flows.turn import run_turn
 
         shared: dict[str, Any] = {k: v for k, v in inputs.items() if v is not None}
         shared["_store"] = self.deps.store
+        self.last_shared = shared
         return run_turn(self.flow, shared)
 
 
