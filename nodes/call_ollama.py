@@ -82,10 +82,12 @@ class CallOllama(PocketNode):
             self.deps.sink.status(f"retrying ({attempt}/{self.max_retries})…")
         try:
             return self._start(prep_res, attempt)
-        except ModelNotFound:
+        except ModelNotFound as missing:
             try:
-                self._pull_or_explain(prep_res.model)
-            except OllamaError as missing:
+                pulled = self._pull_or_explain(prep_res.model)
+            except OllamaError as explained:
+                return CallFailure(explained, attempt)
+            if not pulled:  # installed after all: the 404 stands, and is not retried
                 return CallFailure(missing, attempt)
             return self._start(prep_res, attempt)
         except OllamaError as exc:
@@ -134,10 +136,13 @@ class CallOllama(PocketNode):
         wait = f", about {eta:.0f} s" if eta else ""
         self.deps.sink.status(f"#{position} in line{wait}…")
 
-    def _pull_or_explain(self, model: str) -> None:
-        """Pull a missing model when auto_pull is on; else raise the line that says how."""
+    def _pull_or_explain(self, model: str) -> bool:
+        """Pull a missing model when auto_pull is on (True); else raise the line that says how.
+        False when the model is installed after all."""
         from utils.model_setup import ensure_model
 
+        if self.deps.llm.has_model(model):
+            return False
         sink = self.deps.sink
         auto_pull = self.deps.settings.ollama.auto_pull == "true"
         if auto_pull:
@@ -149,3 +154,4 @@ class CallOllama(PocketNode):
             on_progress=lambda p: sink.progress(p.status, p.completed or 0, p.total),
         )
         sink.status("")
+        return True
