@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from nodes.call_ollama import CallOllama
 from tests.standin import Fault, ModelSpec, StandIn, replies
 from tests.turn_kit import TimedSink, rows, runner
 
@@ -62,23 +63,22 @@ def test_connection_refused_is_retried_until_the_server_is_back(
 
 def test_a_timeout_before_the_first_token_is_retried(standin: StandIn, tmp_path: Path) -> None:
     standin.script_fault("chat", Fault.stall(0.6))
-    shared = runner(standin, tmp_path, **{"ollama.first_byte_timeout": 0.3}).turn(
-        user_message="hi"
-    )
+    shared = runner(standin, tmp_path, **{"ollama.first_byte_timeout": 0.3}).turn(user_message="hi")
     assert shared["turn"]["status"] == "complete" and shared["attempts"] >= 2
 
 
 def test_backoff_doubles_with_jitter_inside_its_bounds(standin: StandIn, tmp_path: Path) -> None:
     turns = runner(standin, tmp_path, **{"retry.backoff": 1.0, "retry.jitter": 0.1})
-    call = turns.flow.start_node.successors["default"].successors["default"].successors["miss"]
+    start = turns.flow.start_node
+    assert start is not None
+    call = start.successors["default"].successors["default"].successors["miss"]
+    assert isinstance(call, CallOllama)
     assert (call.max_retries, call.backoff, call.jitter) == (4, 1.0, 0.1)
     for attempt, base in ((1, 1.0), (2, 2.0), (3, 4.0)):
         assert base * 0.9 <= call.retry_delay(attempt) <= base * 1.1
 
 
-def test_after_the_last_failure_one_line_and_a_failed_row(
-    standin: StandIn, tmp_path: Path
-) -> None:
+def test_after_the_last_failure_one_line_and_a_failed_row(standin: StandIn, tmp_path: Path) -> None:
     standin.script_fault("chat", Fault.status(503, "busy"), count=4)
     sink = TimedSink()
     shared = runner(standin, tmp_path, sink).turn(user_message="are you there?")

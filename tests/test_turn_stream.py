@@ -121,9 +121,7 @@ def _models(data: Path) -> list[tuple[str, Any]]:
     return [(r["role"], r["model"]) for r in rows(data)]
 
 
-def test_switching_model_records_it_and_shares_the_thread(
-    standin: StandIn, tmp_path: Path
-) -> None:
+def test_switching_model_records_it_and_shares_the_thread(standin: StandIn, tmp_path: Path) -> None:
     turns = runner(standin, tmp_path)
     sid = turns.turn(user_message="one")["session_id"]
     turns.turn(session_id=sid, user_message="two", model="qwen2.5:0.5b")
@@ -153,9 +151,7 @@ def test_per_model_context_gives_each_model_its_own_thread(
     assert [m["content"] for m in sent if m["role"] == "user"] == ["to llama", "llama again"]
 
 
-def test_the_context_mode_setting_applies_to_new_sessions(
-    standin: StandIn, tmp_path: Path
-) -> None:
+def test_the_context_mode_setting_applies_to_new_sessions(standin: StandIn, tmp_path: Path) -> None:
     turns = runner(standin, tmp_path, **{"chat.context_mode": "per-model"})
     shared = turns.turn(user_message="hi")
     assert shared["session"].context_mode == "per-model"
