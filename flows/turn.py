@@ -68,9 +68,19 @@ def _record_missing_reply(shared: dict[str, Any], status: str, error: str | None
         shared.get("regenerate") and shared.get("session") is not None
     )
     store = shared.get("_store")
-    if not asked or store is None or not shared.get("session_id"):
+    if store is None or not shared.get("session_id"):
         return
     try:
+        last = store.window(shared["session_id"], 1)
+        ours = bool(last) and last[-1].request_id == shared.get("request_id")
+        if ours and last[-1].role == "assistant":  # the reply row exists: just mark it
+            if last[-1].status == "partial":
+                store.update_message(last[-1].id, status=status)
+            return
+        if not asked:  # Ctrl+C may land after the message was stored, before its id came back
+            asked = ours and last[-1].role == "user"
+        if not asked:
+            return
         store.append_message(
             shared["session_id"],
             "assistant",

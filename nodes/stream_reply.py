@@ -194,6 +194,8 @@ class _Pump:
         """Create the reply row with the first text; update it as sentences complete."""
         store = self.deps.store
         length = self.text.tell()
+        if self.message_id is None and force:
+            self.message_id = self._row_already_made()
         if self.message_id is None:
             if length == 0 and not force:
                 return
@@ -209,6 +211,17 @@ class _Pump:
         elif force or length != self.saved_len:
             store.update_message(self.message_id, content=self.text.getvalue(), status=status)
         self.saved_len = length
+
+    def _row_already_made(self) -> int | None:
+        """Ctrl+C can land after the row was committed but before its id came back: find it
+        by this turn's request id rather than add a second reply row."""
+        request_id = self.data.request_id
+        if request_id is None:
+            return None
+        for message in reversed(self.deps.store.window(self.data.session_id, 2)):
+            if message.role == "assistant" and message.request_id == request_id:
+                return int(message.id)
+        return None
 
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, OllamaError):
