@@ -1,4 +1,5 @@
-"""`ask`: one turn, non-interactive. Exit 0 answered, 1 failed, 2 usage error."""
+"""`ask`: one turn, non-interactive. Exit 0 answered, 1 failed (or cut off), 2 usage error,
+130 stopped by Ctrl+C (the partial reply is kept, marked `interrupted`)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def ask(
 
     if session_id and continue_:
         raise click.UsageError("use either -s ID or -c, not both")
-    text = _read_prompt(prompt)
+    text, undecodable = _read_prompt(prompt)
     text, replaced = clean_text(text)
     if not text.strip():
         raise click.UsageError("the prompt is empty: give a PROMPT, or pipe text to `ask -`")
@@ -57,6 +58,10 @@ def ask(
             raise click.ClickException("there is no session to continue; drop -c to start one")
         sid = latest.id
     sink = RecordingSink() if as_json else TerminalSink()
+    if undecodable:
+        sink.notice(
+            "The input was not valid UTF-8; the undecodable bytes were replaced with U+FFFD."
+        )
     if replaced:
         sink.notice("Control characters in the prompt were replaced with U+FFFD.")
     runner = TurnRunner(app, sink, flow or ("rag" if collection else None))
@@ -73,17 +78,23 @@ def ask(
     status = turn.get("status", "failed")
     if as_json:
         click.echo(json.dumps(_as_json(shared, sink), ensure_ascii=False))
+    if status == "interrupted":
+        sys.exit(130)
     if status != "complete":
         sys.exit(1)
 
 
-def _read_prompt(prompt: str | None) -> str:
+def _read_prompt(prompt: str | None) -> tuple[str, bool]:
+    """The prompt text, and whether undecodable bytes were replaced."""
     if prompt == "-" or (prompt is None and not sys.stdin.isatty()):
         data = sys.stdin.buffer.read()
-        return data.decode("utf-8", errors="replace")
+        try:
+            return data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return data.decode("utf-8", errors="replace"), True
     if prompt is None:
         raise click.UsageError("give a PROMPT, or pipe text to `ask -`")
-    return prompt
+    return prompt, False
 
 
 def _title(text: str) -> str:

@@ -47,6 +47,7 @@ class Repl:
         self.pending_system = system
         self.pending_options: dict[str, Any] = dict(options)
         self.pending_title = title
+        self.pending_context_mode: str | None = None
         self.ollama_version = ollama_version
         self.collection = collection
         self.last_turn: dict[str, Any] = {}
@@ -79,7 +80,10 @@ class Repl:
                 if not text:
                     continue
                 if text.startswith("/") and not text.startswith("//"):
-                    dispatch(self, text)
+                    try:
+                        dispatch(self, text)
+                    except KeyboardInterrupt:
+                        self.sink.notice("(stopped)")
                     continue
                 self.ask(line)
         finally:
@@ -102,20 +106,26 @@ class Repl:
                 system=self.pending_system,
                 options=self.pending_options or None,
                 title=self.pending_title or (None if self.session else _title(cleaned)),
+                context_mode=self.pending_context_mode,
             )
         except KeyboardInterrupt:
             self.sink.reply_done()
-            self.sink.notice("(stopped; your message is kept)")
-            self._refresh_session()
+            self.sink.notice("(stopped before the reply began; your message is kept)")
+            self._refresh_session(self.runner.last_shared.get("session_id"))
+            return
+        except Exception as exc:  # one line, and the chat goes on
+            from cli.errors import describe
+
+            self.sink.reply_done()
+            self.sink.notice(describe(exc, self.app)[1])
+            self._refresh_session(self.runner.last_shared.get("session_id"))
             return
         self.pending_system = None
         self.pending_options = {}
         self.pending_title = None
+        self.pending_context_mode = None
         self.last_turn = shared
         self._refresh_session(shared.get("session_id"))
-        turn = shared.get("turn") or {}
-        if turn.get("status") == "interrupted":
-            self.sink.notice("(stopped; the partial reply is kept, marked interrupted)")
 
     # -- helpers used by slash commands ------------------------------------------------------
     def switch_session(self, session: Session | None) -> None:
@@ -202,8 +212,15 @@ class Repl:
             return result
         sys.stderr.write(prompt)
         sys.stderr.flush()
-        line = sys.stdin.readline()
-        return None if line == "" else line.rstrip("\n")
+        raw = sys.stdin.buffer.readline()
+        if raw == b"":
+            return None
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line = raw.decode("utf-8", errors="replace")
+            self.sink.notice("That line was not valid UTF-8; bad bytes became U+FFFD.")
+        return line.rstrip("\r\n")
 
     def _make_prompt(self) -> Any:
         from prompt_toolkit import PromptSession

@@ -95,7 +95,11 @@ def _system(repl: Repl, arg: str) -> None:
     say("System prompt set.")
 
 
-@command("set", "KEY VALUE set a model option (cache on|off too); /set alone shows them")
+@command(
+    "set",
+    "KEY VALUE set a model option, or cache on|off, keep_alive 30m, context shared|per-model;"
+    " /set alone shows them",
+)
 def _set(repl: Repl, arg: str) -> None:
     from utils.options import parse_option, validate_options
 
@@ -105,14 +109,21 @@ def _set(repl: Repl, arg: str) -> None:
             say("(no options set: the model's defaults apply)")
         for key, value in sorted(current.items()):
             say(f"  {key} = {value}")
+        say(f"  context = {_context_mode(repl)}")
         return
     key, _, value = arg.partition(" ")
+    value = value.strip()
     if not value:
         raise click.UsageError(f"/set {key} needs a value, e.g. /set temperature 0.2")
-    if key == "cache":
+    if key == "context":
+        _set_context(repl, value)
+        return
+    if key == "keep_alive":
+        parsed: dict[str, object] = {"keep_alive": value}
+    elif key == "cache":
         if value not in ("on", "off"):
             raise click.UsageError("/set cache takes on or off")
-        parsed: dict[str, object] = {"cache": value == "on"}
+        parsed = {"cache": value == "on"}
     else:
         parsed = validate_options({key: parse_option(key, value)})
     if key == "num_ctx":
@@ -125,6 +136,28 @@ def _set(repl: Repl, arg: str) -> None:
     say(f"Set {key} = {next(iter(parsed.values()))}.")
 
 
+def _context_mode(repl: Repl) -> str:
+    if repl.pending_context_mode:
+        return repl.pending_context_mode
+    return repl.session.context_mode if repl.session else repl.app.settings.chat.context_mode
+
+
+def _set_context(repl: Repl, value: str) -> None:
+    from nodes.load_session import CONTEXT_MODES
+
+    if value not in CONTEXT_MODES:
+        raise click.UsageError("/set context takes shared or per-model")
+    if repl.session is not None:
+        repl.store.update_session(repl.session.id, context_mode=value)
+        repl.session = repl.store.get_session(repl.session.id)
+    else:
+        repl.pending_context_mode = value
+    if value == "per-model":
+        say("Set context = per-model: each model now sees only its own thread of this chat.")
+    else:
+        say("Set context = shared: every model sees the whole conversation.")
+
+
 @command("show", "the session, model, tokens used and the last turn's timings")
 def _show(repl: Repl, arg: str) -> None:
     from utils.quirks import quirks_for
@@ -134,7 +167,7 @@ def _show(repl: Repl, arg: str) -> None:
     if session is not None:
         say(f"title:    {session.title or '(untitled)'}")
         say(f"messages: {repl.store.message_count(session.id)}")
-    say(f"model:    {repl.model}")
+    say(f"model:    {repl.model} (context {_context_mode(repl)})")
     note = quirks_for(repl.model).note
     if note:
         say(f"note:     {note}")

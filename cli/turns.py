@@ -25,13 +25,15 @@ class TurnRunner:
         self.flow_path = resolve_flow(source)
         self.spec = load_flow(self.flow_path, app.registry(), extra_imports=settings.imports)
         self.deps = app.deps(sink)
-        self.flow: Flow[Any, Any] = build_flow(self.spec, self.deps)
+        self.flow: Flow[Any, Any] = build_flow(self.spec, self.deps, settings.retry)
+        self.last_shared: dict[str, Any] = {}  # the last turn's store, even if it raised
 
     def turn(self, **inputs: Any) -> dict[str, Any]:
         from flows.turn import run_turn
 
         shared: dict[str, Any] = {k: v for k, v in inputs.items() if v is not None}
         shared["_store"] = self.deps.store
+        self.last_shared = shared
         return run_turn(self.flow, shared)
 
 
@@ -50,9 +52,15 @@ def resolve_auto_pull(app: App) -> None:
 
 
 def clean_text(raw: str) -> tuple[str, bool]:
-    """Replace control characters (except tab and new line); report whether any were."""
+    """Replace control characters (except tab and new line) and lone surrogates (undecodable
+    bytes from argv) with U+FFFD; report whether any were."""
     raw = raw.replace("\r\n", "\n")
-    cleaned = "".join(
-        ch if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127) else "\ufffd" for ch in raw
-    )
+    cleaned = "".join(ch if _printable(ch) else "\ufffd" for ch in raw)
     return cleaned, cleaned != raw
+
+
+def _printable(ch: str) -> bool:
+    code = ord(ch)
+    if ch in "\t\n":
+        return True
+    return code >= 32 and code != 127 and not 0x80 <= code < 0xA0 and not 0xD800 <= code < 0xE000

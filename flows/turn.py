@@ -2,7 +2,8 @@
 
 Whatever happens inside — a reply, a failure, Ctrl+C while waiting — the turn ends with its
 stream closed and its queue ticket released. Ctrl+C before the reply began records an
-`interrupted` reply row, so the person's message is never left without one.
+`interrupted` reply row, an unexpected error a `failed` one, so the person's message is never
+left without a reply row after it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def new_request_id() -> str:
 
 
 def run_turn(flow: Flow[Any, Any], shared: dict[str, Any]) -> dict[str, Any]:
-    """Run `flow` on `shared` and return it; re-raises KeyboardInterrupt after cleaning up."""
+    """Run `flow` on `shared` and return it. Ctrl+C or an unexpected error is re-raised after
+    the person's message got its reply row (`interrupted` or `failed`) and the stream closed."""
     shared.setdefault("request_id", new_request_id())
     bound = {"request_id": shared["request_id"]}
     if shared.get("session_id"):
@@ -31,34 +33,64 @@ def run_turn(flow: Flow[Any, Any], shared: dict[str, Any]) -> dict[str, Any]:
             flow.run(shared)
             log.info("turn_done", status=(shared.get("turn") or {}).get("status"))
         except KeyboardInterrupt:
-            _record_interruption(flow, shared)
+            _record_missing_reply(shared, "interrupted", None)
+            raise
+        except Exception as exc:
+            log.info("turn_crashed", error=type(exc).__name__, exc_info=exc)
+            _record_missing_reply(shared, "failed", f"{type(exc).__name__}: {exc}")
             raise
         finally:
             if "session_id" not in bound:  # LoadSession bound it for this turn only
                 structlog.contextvars.unbind_contextvars("session_id")
-            started = shared.get("started")
-            if started is not None:
-                started.stream.close()
-                if started.ticket is not None:
-                    started.ticket.release()
+            _release(shared)
     return shared
 
 
-def _record_interruption(flow: Flow[Any, Any], shared: dict[str, Any]) -> None:
-    """Ctrl+C before any reply row existed: store an empty `interrupted` reply."""
+def _release(shared: dict[str, Any]) -> None:
+    started = shared.get("started")
+    if started is None:
+        return
+    try:
+        started.stream.close()
+    except Exception as exc:  # the reader thread may still hold it; it closes it itself
+        log.info("turn_stream_close_skipped", error=type(exc).__name__)
+    finally:
+        if started.ticket is not None:
+            started.ticket.release()
+
+
+def _record_missing_reply(shared: dict[str, Any], status: str, error: str | None) -> None:
+    """The turn stopped before any reply row existed: store an empty one with `status`, so
+    the person's message (or a /retry) is never left without its reply."""
     if shared.get("reply") is not None or shared.get("turn") is not None:
         return
-    if not shared.get("user_message_id"):
-        return
-    store = getattr(getattr(flow, "deps", None), "store", None) or shared.get("_store")
-    if store is None:
-        return
-    store.append_message(
-        shared["session_id"],
-        "assistant",
-        "",
-        model=shared.get("model"),
-        status="interrupted",
-        request_id=shared.get("request_id"),
+    asked = shared.get("user_message_id") or (
+        shared.get("regenerate") and shared.get("session") is not None
     )
-    log.info("turn_interrupted_before_reply")
+    store = shared.get("_store")
+    if store is None or not shared.get("session_id"):
+        return
+    try:
+        last = store.window(shared["session_id"], 1)
+        ours = bool(last) and last[-1].request_id == shared.get("request_id")
+        if ours and last[-1].role == "assistant":  # the reply row exists: just mark it
+            if last[-1].status == "partial":
+                store.update_message(last[-1].id, status=status)
+            return
+        if not asked:  # Ctrl+C may land after the message was stored, before its id came back
+            asked = ours and last[-1].role == "user"
+        if not asked:
+            return
+        store.append_message(
+            shared["session_id"],
+            "assistant",
+            "",
+            model=shared.get("model"),
+            status=status,
+            request_id=shared.get("request_id"),
+            meta={"error": error} if error else None,
+        )
+    except Exception as exc:  # the store itself may be what failed; the original error wins
+        log.warning("turn_reply_row_not_saved", error=type(exc).__name__)
+        return
+    log.info("turn_stopped_before_reply", status=status)

@@ -66,25 +66,28 @@ class CallOllama(PocketNode):
         session = shared["session"]
         options = {k: v for k, v in (session.options or {}).items() if k in CHECKS}
         messages, options = apply_quirks(shared["prompt"], options, quirks_for(session.model))
+        keep_alive = (session.options or {}).get("keep_alive")  # a session may override
         return CallInput(
             model=session.model,
             prompt=messages,
             options=options,
-            keep_alive=self.keep_alive or self.deps.settings.ollama.keep_alive,
+            keep_alive=str(keep_alive or self.keep_alive or self.deps.settings.ollama.keep_alive),
         )
 
     def exec(self, prep_res: CallInput) -> Started | CallFailure:
         self.wait_before_retry()
         attempt = int(getattr(self, "cur_retry", 0)) + 1
         if attempt > 1:
-            log.warning("ollama_retry", attempt=attempt, model=prep_res.model)
+            log.info("ollama_retry", attempt=attempt, of=self.max_retries, model=prep_res.model)
             self.deps.sink.status(f"retrying ({attempt}/{self.max_retries})…")
         try:
             return self._start(prep_res, attempt)
-        except ModelNotFound:
+        except ModelNotFound as missing:
             try:
-                self._pull_or_explain(prep_res.model)
-            except OllamaError as missing:
+                pulled = self._pull_or_explain(prep_res.model)
+            except OllamaError as explained:
+                return CallFailure(explained, attempt)
+            if not pulled:  # installed after all: the 404 stands, and is not retried
                 return CallFailure(missing, attempt)
             return self._start(prep_res, attempt)
         except OllamaError as exc:
@@ -105,7 +108,7 @@ class CallOllama(PocketNode):
         error = exec_res.error
         line = error.user_line(self.deps.llm.host) if isinstance(error, OllamaError) else str(error)
         shared["error"] = {"kind": type(error).__name__, "line": line}
-        log.warning("turn_call_failed", error=type(error).__name__, attempts=exec_res.attempts)
+        log.info("turn_call_failed", error=type(error).__name__, attempts=exec_res.attempts)
         return "unavailable" if exec_res.transient else "failed"
 
     def _start(self, data: CallInput, attempt: int) -> Started:
@@ -114,12 +117,15 @@ class CallOllama(PocketNode):
         if gate is not None:
             ticket = gate.acquire(self._show_position)
         self.deps.sink.status("thinking…")
+        stream: ChatStream | None = None
         try:
             stream = self.deps.llm.chat_stream(
                 data.model, data.prompt, options=data.options, keep_alive=data.keep_alive
             )
             first = next(stream, "")
-        except BaseException:
+        except BaseException:  # a failure, or Ctrl+C while waiting: let Ollama stop too
+            if stream is not None:
+                stream.close()
             if ticket is not None:
                 ticket.release()
             raise
@@ -130,10 +136,13 @@ class CallOllama(PocketNode):
         wait = f", about {eta:.0f} s" if eta else ""
         self.deps.sink.status(f"#{position} in line{wait}…")
 
-    def _pull_or_explain(self, model: str) -> None:
-        """Pull a missing model when auto_pull is on; else raise the line that says how."""
+    def _pull_or_explain(self, model: str) -> bool:
+        """Pull a missing model when auto_pull is on (True); else raise the line that says how.
+        False when the model is installed after all."""
         from utils.model_setup import ensure_model
 
+        if self.deps.llm.has_model(model):
+            return False
         sink = self.deps.sink
         auto_pull = self.deps.settings.ollama.auto_pull == "true"
         if auto_pull:
@@ -145,3 +154,4 @@ class CallOllama(PocketNode):
             on_progress=lambda p: sink.progress(p.status, p.completed or 0, p.total),
         )
         sink.status("")
+        return True

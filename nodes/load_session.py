@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+CONTEXT_MODES = ("shared", "per-model")  # a session's thread across model switches
+
 
 @dataclass(frozen=True)
 class LoadInput:
@@ -32,6 +34,7 @@ class LoadInput:
     user_message: str | None
     request_id: str | None
     regenerate: bool
+    context_mode: str | None
 
 
 class LoadSession(PocketNode):
@@ -53,11 +56,16 @@ class LoadSession(PocketNode):
             user_message=shared.get("user_message"),
             request_id=shared.get("request_id"),
             regenerate=bool(shared.get("regenerate")),
+            context_mode=shared.get("context_mode"),
         )
 
     def exec(self, prep_res: LoadInput) -> LoadInput:
         if prep_res.user_message is None and not prep_res.regenerate:
             raise ValueError("LoadSession needs shared['user_message'] (or 'regenerate')")
+        if prep_res.context_mode not in (None, *CONTEXT_MODES):
+            raise ValueError(
+                f"context_mode must be shared or per-model, not {prep_res.context_mode!r}"
+            )
         return prep_res
 
     def post(self, shared: Shared, prep_res: Any, exec_res: LoadInput) -> str:
@@ -69,6 +77,7 @@ class LoadSession(PocketNode):
                 title=exec_res.title,
                 system=exec_res.system,
                 options=exec_res.options,
+                context_mode=exec_res.context_mode or self.deps.settings.chat.context_mode,
             )
         else:
             session = self._apply_changes(session, exec_res)
@@ -112,6 +121,8 @@ class LoadSession(PocketNode):
                 session.id, "system", note, model=wanted.model, meta={"kind": "model_switch"}
             )
             log.info("model_switched", old=session.model, new=wanted.model)
+        if wanted.context_mode is not None and wanted.context_mode != session.context_mode:
+            changes["context_mode"] = wanted.context_mode
         if wanted.system is not None and wanted.system != session.system:
             changes["system"] = wanted.system
         if wanted.options:

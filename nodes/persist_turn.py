@@ -127,6 +127,8 @@ class PersistTurn(PocketNode):
                 f"{exec_res['meta'].get('error', 'The reply broke off')} "
                 "The partial reply is kept; /retry regenerates it."
             )
+        elif exec_res["status"] == "interrupted":
+            sink.notice("(stopped; the partial reply is kept, marked interrupted)")
         if exec_res.get("done_reason") == "length":
             sink.notice("The reply hit its length limit (num_predict or the context window).")
         shared["turn"] = {**exec_res, "message_id": message_id}

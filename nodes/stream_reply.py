@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-SENTENCE_END = re.compile(r"[.!?…:;]['\")\]]?\s*$|\n\s*$")
+SENTENCE_END = re.compile(r"[.!?…:;]['\")\]]?\s*$|\n\s*$")  # a piece ending a sentence
+SENTENCE_BREAK = re.compile(r"[.!?…]['\")\]]?(\s|$)|\n")  # a sentence completed anywhere
+SAVE_EVERY_CHARS = 4000  # text with no sentence ends (code, lists) is still saved this often
 _DONE = object()
 
 
@@ -108,35 +110,16 @@ class _Pump:
             pending_since = clock.monotonic()
         reader.start()
         try:
-            while True:
-                timeout = None
-                if pending:
-                    timeout = max(0.0, pending_since + self.node.max_delay - clock.monotonic())
-                try:
-                    item = self.items.get(timeout=timeout)
-                except queue.Empty:
-                    self._show(pending)
-                    continue
-                if item is _DONE:
-                    break
-                if isinstance(item, BaseException):
-                    status = "partial"
-                    error_line = self._describe(item)
-                    break
-                assert isinstance(item, str)
-                if not pending:
-                    pending_since = clock.monotonic()
-                pending.append(item)
-                if sum(map(len, pending)) >= self.node.min_chars or SENTENCE_END.search(item):
-                    self._show(pending)
+            status, error_line = self._pump(pending, pending_since)
         except KeyboardInterrupt:
             status = "interrupted"
-            self.cancel.set()
             log.info("reply_interrupted", chars=self.text.tell())
+        finally:
+            self.cancel.set()
         self._show(pending)
         self.deps.sink.reply_done()
         if status != "complete":
-            reader.join(timeout=self.deps.settings.ollama.chunk_timeout)
+            self._join(reader)
         self._save(status, force=True)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)
@@ -149,6 +132,36 @@ class _Pump:
             stream_seconds=clock.monotonic() - started_at,
             error_line=error_line,
         )
+
+    def _pump(self, pending: list[str], pending_since: float) -> tuple[str, str | None]:
+        """Show pieces as they come; returns (status, error line) when the stream ends."""
+        clock = self.deps.clock
+        while True:
+            timeout = None
+            if pending:
+                timeout = max(0.0, pending_since + self.node.max_delay - clock.monotonic())
+            try:
+                item = self.items.get(timeout=timeout)
+            except queue.Empty:
+                self._show(pending)
+                continue
+            if item is _DONE:
+                return "complete", None
+            if isinstance(item, BaseException):
+                return "partial", self._describe(item)
+            assert isinstance(item, str)
+            if not pending:
+                pending_since = clock.monotonic()
+            pending.append(item)
+            if sum(map(len, pending)) >= self.node.min_chars or SENTENCE_END.search(item):
+                self._show(pending)
+
+    def _join(self, reader: threading.Thread) -> None:
+        """Wait for the reader to see the cancel (at its next piece) and close the stream."""
+        try:
+            reader.join(timeout=self.deps.settings.ollama.chunk_timeout)
+        except KeyboardInterrupt:  # a second Ctrl+C: stop waiting; the reader closes later
+            log.info("reply_reader_abandoned")
 
     def _read(self, stream: Iterator[str]) -> None:
         """The reader thread: forward pieces until done, an error, or cancel."""
@@ -173,13 +186,16 @@ class _Pump:
         pending.clear()
         self.deps.sink.reply(piece)
         self.text.write(piece)
-        if SENTENCE_END.search(piece) or self.message_id is None:
+        unsaved = self.text.tell() - self.saved_len
+        if self.message_id is None or unsaved >= SAVE_EVERY_CHARS or SENTENCE_BREAK.search(piece):
             self._save("partial")
 
     def _save(self, status: str, force: bool = False) -> None:
         """Create the reply row with the first text; update it as sentences complete."""
         store = self.deps.store
         length = self.text.tell()
+        if self.message_id is None and force:
+            self.message_id = self._row_already_made()
         if self.message_id is None:
             if length == 0 and not force:
                 return
@@ -195,6 +211,17 @@ class _Pump:
         elif force or length != self.saved_len:
             store.update_message(self.message_id, content=self.text.getvalue(), status=status)
         self.saved_len = length
+
+    def _row_already_made(self) -> int | None:
+        """Ctrl+C can land after the row was committed but before its id came back: find it
+        by this turn's request id rather than add a second reply row."""
+        request_id = self.data.request_id
+        if request_id is None:
+            return None
+        for message in reversed(self.deps.store.window(self.data.session_id, 2)):
+            if message.role == "assistant" and message.request_id == request_id:
+                return int(message.id)
+        return None
 
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, OllamaError):

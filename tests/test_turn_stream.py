@@ -1,0 +1,157 @@
+"""StreamReply and the turn's ends: coalescing, never holding text, saving as it grows, broken
+streams, /retry, Ctrl+C (before and during the reply), model switches and context modes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.standin import Fault, StandIn, replies
+from tests.turn_kit import TimedSink, ctrl_c_after, rows, runner, wait_for
+
+
+def test_fast_text_is_coalesced_into_pieces_of_about_50_chars(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.reply = replies.essay(300)
+    sink = TimedSink()
+    runner(standin, tmp_path, sink).turn(user_message="go")
+    assert sink.text.count(" ") == 299
+    assert all(len(p) >= 50 for p in sink.pieces[:-1])
+    assert len(sink.pieces) < 300 / 5
+
+
+def test_slow_text_is_never_held_longer_than_the_delay(standin: StandIn, tmp_path: Path) -> None:
+    standin.reply = replies.essay(8)  # about 40 characters: under the coalescing size
+    standin.tokens_per_second = 5.0  # a word every 200 ms
+    sink = TimedSink()
+    began = time.monotonic()
+    runner(standin, tmp_path, sink).turn(user_message="go")
+    assert len(sink.pieces) >= 6  # each word shown on its own, not held for 50 characters
+    gaps = [b - a for a, b in zip([began, *sink.times], sink.times, strict=False)][1:]
+    assert max(gaps) < 0.2 + 0.1 + 0.1  # a word's wait + the delay + slack
+
+
+def test_the_reply_is_saved_sentence_by_sentence_while_it_streams(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.reply = replies.fixed("One is first. Two comes next. Three is here. Four ends it.")
+    standin.tokens_per_second = 25.0
+    seen: list[tuple[str, str]] = []
+
+    class Peek(TimedSink):
+        def reply(self, piece: str) -> None:
+            super().reply(piece)
+            saved = [r for r in rows(tmp_path) if r["role"] == "assistant"]
+            if saved:
+                seen.append((saved[-1]["status"], saved[-1]["content"]))
+
+    runner(standin, tmp_path, Peek()).turn(user_message="count")
+    mid = [content for status, content in seen if status == "partial"]
+    assert any(c.startswith("One is first. Two comes next.") and "Four" not in c for c in mid)
+    final = [r for r in rows(tmp_path) if r["role"] == "assistant"][-1]
+    assert final["status"] == "complete" and final["content"].endswith("Four ends it.")
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault.error_line(after=4, message="runner crashed"), Fault.cut(after=4)]
+)
+def test_a_broken_stream_keeps_the_partial_reply_and_retry_regenerates(
+    standin: StandIn, tmp_path: Path, fault: Fault
+) -> None:
+    standin.reply = replies.essay(30)
+    standin.script_fault("chat", fault)
+    sink = TimedSink()
+    turns = runner(standin, tmp_path, sink)
+    shared = turns.turn(user_message="write")
+    assert shared["turn"]["status"] == "partial"
+    assert any("partial reply is kept" in n and "/retry" in n for n in sink.notices)
+    kept = rows(tmp_path)[-1]
+    assert kept["status"] == "partial" and kept["content"] == sink.text and sink.text
+    again = turns.turn(session_id=shared["session_id"], regenerate=True)
+    assert again["turn"]["status"] == "complete"
+    stored = rows(tmp_path)
+    assert [r["role"] for r in stored] == ["user", "assistant", "assistant"]
+    assert json.loads(stored[1]["meta"])["superseded"] is True
+    last_prompt = standin.requests.to("/api/chat")[-1].body["messages"]
+    assert [m["role"] for m in last_prompt] == ["user"]  # the partial reply is left out
+
+
+def test_ctrl_c_mid_reply_keeps_the_partial_reply_interrupted_and_stops_ollama(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.reply = replies.essay(60)
+    standin.tokens_per_second = 20.0
+    sink = TimedSink()
+    turns = runner(standin, tmp_path, sink)
+    with ctrl_c_after(0.5):
+        shared = turns.turn(user_message="write")
+    assert shared["turn"]["status"] == "interrupted"
+    reply = rows(tmp_path)[-1]
+    assert reply["status"] == "interrupted" and reply["content"] == sink.text
+    assert 0 < len(sink.text.split()) < 60
+    assert wait_for(lambda: standin.requests.to("/api/chat")[-1].outcome == "cancelled")
+
+
+def test_ctrl_c_before_the_first_token_leaves_an_interrupted_reply_row(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.first_token_delay = 1.0
+    turns = runner(standin, tmp_path)
+    with pytest.raises(KeyboardInterrupt), ctrl_c_after(0.3):
+        turns.turn(user_message="first")
+    standin.first_token_delay = 0.0
+    sid = turns.last_shared["session_id"]
+    turns.turn(session_id=sid, user_message="second")
+    stored = [(r["role"], r["status"]) for r in rows(tmp_path)]
+    assert stored == [
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert wait_for(lambda: standin.requests.to("/api/chat")[0].outcome == "cancelled")
+
+
+def _models(data: Path) -> list[tuple[str, Any]]:
+    return [(r["role"], r["model"]) for r in rows(data)]
+
+
+def test_switching_model_records_it_and_shares_the_thread(standin: StandIn, tmp_path: Path) -> None:
+    turns = runner(standin, tmp_path)
+    sid = turns.turn(user_message="one")["session_id"]
+    turns.turn(session_id=sid, user_message="two", model="qwen2.5:0.5b")
+    assert _models(tmp_path) == [
+        ("user", "llama3.2:1b"),
+        ("assistant", "llama3.2:1b"),
+        ("system", "qwen2.5:0.5b"),
+        ("user", "qwen2.5:0.5b"),
+        ("assistant", "qwen2.5:0.5b"),
+    ]
+    note = rows(tmp_path)[2]
+    assert "qwen2.5:0.5b" in note["content"] and "llama3.2:1b" in note["content"]
+    sent = standin.requests.to("/api/chat")[-1].body["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["one", "two"]
+
+
+def test_per_model_context_gives_each_model_its_own_thread(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    turns = runner(standin, tmp_path)
+    sid = turns.turn(user_message="to llama", context_mode="per-model")["session_id"]
+    turns.turn(session_id=sid, user_message="to qwen", model="qwen2.5:0.5b")
+    sent = standin.requests.to("/api/chat")[-1].body["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["to qwen"]
+    turns.turn(session_id=sid, user_message="llama again", model="llama3.2:1b")
+    sent = standin.requests.to("/api/chat")[-1].body["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["to llama", "llama again"]
+
+
+def test_the_context_mode_setting_applies_to_new_sessions(standin: StandIn, tmp_path: Path) -> None:
+    turns = runner(standin, tmp_path, **{"chat.context_mode": "per-model"})
+    shared = turns.turn(user_message="hi")
+    assert shared["session"].context_mode == "per-model"
