@@ -62,6 +62,8 @@ class SummarizeHistory(PocketNode):
         if not settings.summary or shared.get("error") or not isinstance(first_kept, int):
             return None
         session = shared["session"]
+        if session.context_mode == "per-model":  # each model keeps its own thread, unsummarised
+            return None
         store = self.deps.store
         previous = summaries.latest(store, session.id, session.context_start_seq)
         after = max(previous.covers_to_seq if previous else 0, session.context_start_seq - 1)

@@ -80,7 +80,11 @@ class TrimContext(PocketNode):
         if "summary" in shared:
             text, covers_to = shared["summary"], int(shared.get("summary_covers_to") or 0)
         else:
-            found = summaries.latest(self.deps.store, session.id, session.context_start_seq)
+            found = (
+                summaries.latest(self.deps.store, session.id, session.context_start_seq)
+                if session.context_mode != "per-model"  # one summary would mix the threads
+                else None
+            )
             text, covers_to = (found.text, found.covers_to_seq) if found else (None, 0)
         return TrimInput(
             session=session,

@@ -28,7 +28,7 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # reconfigurable (tests capture logs after a CLI run)
     )
     root = logging.getLogger()
     for handler in list(root.handlers):
