@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from utils.gate import Gate
-    from utils.ollama_client import OllamaService
-    from utils.store import Store
-
     from config.settings import Settings
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
+    from utils.gate import SqliteGate
+    from utils.ollama_client import OllamaService
     from utils.sink import Sink
+    from utils.store import Store
 
 
 class App:
@@ -39,6 +38,7 @@ class App:
         self._llm: OllamaService | None = None
         self._registry: Registry | None = None
         self._clock: Clock | None = None
+        self._gate: SqliteGate | None = None
         self._logging_ready = False
 
     # -- settings and logging -------------------------------------------------------------
@@ -94,9 +94,8 @@ class App:
 
     def store(self) -> Store:
         if self._store is None:
-            from utils.store import Store
-
             from utils.paths import ensure_data_dir
+            from utils.store import Store
 
             settings = self.settings
             ensure_data_dir(settings.data_path)
@@ -121,8 +120,24 @@ class App:
                 self._registry.import_module(module)
         return self._registry
 
-    def gate(self) -> Gate | None:
-        return None
+    def gate(self) -> SqliteGate | None:
+        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
+        queue = self.settings.queue
+        if not queue.enabled:
+            return None
+        if self._gate is None:
+            from utils.gate import SqliteGate, host_key
+
+            self._gate = SqliteGate(
+                self.settings.data_path / "queue.db",
+                host_key(self.host_display),
+                self.clock,
+                slots=queue.slots,
+                ttl=queue.ticket_ttl_seconds,
+                heartbeat=queue.heartbeat_seconds,
+                poll=queue.poll_seconds,
+            )
+        return self._gate
 
     def deps(self, sink: Sink) -> Deps:
         from nodes.deps import Deps
@@ -137,6 +152,9 @@ class App:
         )
 
     def close(self) -> None:
+        if self._gate is not None:
+            self._gate.close()
+            self._gate = None
         if self._store is not None:
             self._store.close()
             self._store = None

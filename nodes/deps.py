@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from utils.gate import Gate
-    from utils.ollama_client import OllamaService
-    from utils.store import Store
-
     from config.settings import Settings
     from utils.clock import Clock
+    from utils.gate import Gate
+    from utils.ollama_client import OllamaService
     from utils.sink import Sink
+    from utils.store import Store
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ class _Pump:
         self.deps.sink.reply_done()
         if status != "complete":
             reader.join(timeout=self.deps.settings.ollama.chunk_timeout)
+        if self.data.started.ticket is not None:  # Ollama is free: let the next one in
+            self.data.started.ticket.release()
         self._save(status, force=True)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)
