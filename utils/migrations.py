@@ -81,6 +81,26 @@ def m002_messages_fts(db: Database) -> None:
     db.table("messages").enable_fts(["content"], create_triggers=True)
 
 
+@MIGRATIONS()
+def m004_events(db: Database) -> None:
+    """Metrics as events (`utils/metrics.py`): queue waits, model loads, first tokens…"""
+    db.executescript(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            session_id TEXT,
+            request_id TEXT,
+            model TEXT,
+            value REAL,
+            data TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_events_kind_created ON events (kind, created_at);
+        """
+    )
+
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 
