@@ -142,6 +142,7 @@ class SqliteGate:
     def acquire(self, on_wait: WaitCallback) -> SqliteTicket:
         joined = self.clock.now()
         ticket_id, ahead = self._join(joined)
+        log.info("gate_joined", host=self.host, ticket=ticket_id, ahead=ahead)
         ticket = SqliteTicket(self, ticket_id, ahead)
         shown: tuple[int, int | None] | None = None
         try:
