@@ -100,6 +100,7 @@ def turn_events(
     eval_seconds: float | None,
 ) -> list[Event]:
     """The per-turn figures of one reply, as events (PersistTurn records them together)."""
+
     def event(kind: str, value: float, **data: Any) -> Event:
         return Event(kind, value, session_id, request_id, model, data)
 
