@@ -3,7 +3,8 @@
     python -m tests.gate_worker QUEUE_DB HOST TAG HOLD_SECONDS SLOTS TTL LOG
 
 Appends `TAG joined|wait N|granted|released|cancelled TIME` lines to LOG; holds the slot for
-HOLD_SECONDS (a large value = until killed). Exit 3 when the wait was cancelled by SIGINT.
+HOLD_SECONDS (a large value = until killed; `@PATH` = until PATH exists). Exit 3 when the
+wait was cancelled by SIGINT.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ def main(argv: list[str]) -> int:
         note("cancelled")
         return 3
     note("granted")
-    time.sleep(float(hold))
+    if hold.startswith("@"):  # hold until that file exists
+        while not Path(hold[1:]).exists():
+            time.sleep(0.01)
+    else:
+        time.sleep(float(hold))
     ticket.release()
     note("released")
     return 0

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "http://127.0.0.1:11434"
 
 
-def _worker(tmp: Path, tag: str, hold: float, slots: int = 1, ttl: float = 5.0):
+def _worker(tmp: Path, tag: str, hold: float | str, slots: int = 1, ttl: float = 5.0):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [str(tmp / "queue.db"), HOST, tag, str(hold), str(slots), str(ttl), str(tmp / "log")]
     return subprocess.Popen([sys.executable, "-m", "tests.gate_worker", *args], cwd=ROOT,
@@ -56,11 +56,12 @@ def _max_holding(events: list[tuple[str, str, float]]) -> int:
 
 
 def test_fifo_order_and_positions_with_one_slot(tmp_path: Path) -> None:
-    procs = [_worker(tmp_path, "w0", 0.6)]
+    procs = [_worker(tmp_path, "w0", f"@{tmp_path / 'go'}")]
     _wait_for(tmp_path, "w0", "granted")
     for i in range(1, 4):
         procs.append(_worker(tmp_path, f"w{i}", 0.1))
         _wait_for(tmp_path, f"w{i}", "wait-" + str(i))  # each joins behind the ones before
+    (tmp_path / "go").touch()
     for p in procs:
         assert p.wait(timeout=20) == 0, p.stderr.read() if p.stderr else ""
     events = _log(tmp_path)
