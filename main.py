@@ -8,7 +8,6 @@ The objects every command uses are built in one place, `cli/app.py` (the composi
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from typing import Any
 
@@ -32,11 +31,11 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if _available(name)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
-        if entry is None or not _available(cmd_name):
+        if entry is None:
             return None
         module = importlib.import_module(entry[0])
         command = getattr(module, entry[1])
@@ -65,11 +64,6 @@ class LazyGroup(click.Group):
         from cli.errors import run_guarded
 
         return run_guarded(ctx, lambda: super(LazyGroup, self).invoke(ctx))
-
-
-def _available(name: str) -> bool:
-    module = COMMANDS[name][0]
-    return importlib.util.find_spec(module) is not None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
-    from utils.gate import Gate
+    from utils.gate import SqliteGate
     from utils.ollama_client import OllamaService
     from utils.sink import Sink
     from utils.store import Store
@@ -38,6 +38,7 @@ class App:
         self._llm: OllamaService | None = None
         self._registry: Registry | None = None
         self._clock: Clock | None = None
+        self._gate: SqliteGate | None = None
         self._logging_ready = False
 
     # -- settings and logging -------------------------------------------------------------
@@ -119,8 +120,24 @@ class App:
                 self._registry.import_module(module)
         return self._registry
 
-    def gate(self) -> Gate | None:
-        return None
+    def gate(self) -> SqliteGate | None:
+        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
+        queue = self.settings.queue
+        if not queue.enabled:
+            return None
+        if self._gate is None:
+            from utils.gate import SqliteGate, host_key
+
+            self._gate = SqliteGate(
+                self.settings.data_path / "queue.db",
+                host_key(self.host_display),
+                self.clock,
+                slots=queue.slots,
+                ttl=queue.ticket_ttl_seconds,
+                heartbeat=queue.heartbeat_seconds,
+                poll=queue.poll_seconds,
+            )
+        return self._gate
 
     def deps(self, sink: Sink) -> Deps:
         from nodes.deps import Deps
@@ -135,6 +152,9 @@ class App:
         )
 
     def close(self) -> None:
+        if self._gate is not None:
+            self._gate.close()
+            self._gate = None
         if self._store is not None:
             self._store.close()
             self._store = None

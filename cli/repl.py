@@ -18,6 +18,7 @@ from cli.turns import TurnRunner, clean_text
 
 if TYPE_CHECKING:
     from cli.app import App
+    from utils.metrics import Event
     from utils.store_models import Session
 
 MULTILINE = '"""'
@@ -54,6 +55,7 @@ class Repl:
         self.lease = LeaseKeeper(app)
         self.warmup: threading.Thread | None = None
         self.warmup_result: list[str] = []
+        self.warmup_events: list[Event] = []  # recorded from the main thread (the store's)
         self.running = True
         self._prompt: Any = None
 
@@ -120,6 +122,9 @@ class Repl:
             self.sink.notice(describe(exc, self.app)[1])
             self._refresh_session(self.runner.last_shared.get("session_id"))
             return
+        turn = shared.get("turn") or {}
+        if turn.get("status") == "refused":  # rate limited: nothing was stored
+            return
         self.pending_system = None
         self.pending_options = {}
         self.pending_title = None
@@ -138,10 +143,28 @@ class Repl:
     def start_warmup(self, model: str) -> None:
         keep_alive = self.app.settings.ollama.keep_alive
 
+        gate = self.app.gate()
+
         def load() -> None:
+            from utils.metrics import LOAD_THRESHOLD_SECONDS, MODEL_LOAD, QUEUE_WAIT, Event
+
             try:
-                seconds = self.llm.load(model, keep_alive)
+                joined = self.app.clock.monotonic()
+                ticket = gate.acquire(lambda position, eta: None) if gate else None
+                waited = self.app.clock.monotonic() - joined
+                try:
+                    seconds = self.llm.load(model, keep_alive)
+                finally:
+                    if ticket is not None:
+                        ticket.release()
                 self.warmup_result.append(f"({model} loaded in {seconds:.1f} s)")
+                if ticket is not None:
+                    ahead = int(getattr(ticket, "ahead", 0))
+                    self.warmup_events.append(Event(QUEUE_WAIT, waited, model=model,
+                                                    data={"ahead": ahead}))  # fmt: skip
+                if seconds >= LOAD_THRESHOLD_SECONDS:
+                    self.warmup_events.append(Event(MODEL_LOAD, seconds, model=model,
+                                                    data={"source": "warmup"}))  # fmt: skip
             except Exception as exc:  # the first turn reports it properly
                 line = exc.user_line(self.app.host_display) if hasattr(exc, "user_line") else exc
                 self.warmup_result.append(f"(could not load {model}: {line})")
@@ -159,6 +182,11 @@ class Repl:
     def _report_warmup(self) -> None:
         while self.warmup_result:
             self.sink.notice(self.warmup_result.pop(0))
+        if self.warmup_events:
+            from utils.metrics import record_events
+
+            events, self.warmup_events = self.warmup_events, []
+            record_events(self.store, events)
 
     def _refresh_session(self, session_id: str | None = None) -> None:
         sid = session_id or (self.session.id if self.session else None)

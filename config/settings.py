@@ -72,6 +72,8 @@ class QueueSettings:
     slots: int = 1
     heartbeat_seconds: float = 1.0
     ticket_ttl_seconds: float = 10.0
+    poll_seconds: float = 0.05
+    enabled: bool = True
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,7 @@ def _release(shared: dict[str, Any]) -> None:
     except Exception as exc:  # the reader thread may still hold it; it closes it itself
         log.info("turn_stream_close_skipped", error=type(exc).__name__)
     finally:
-        if started.ticket is not None:
-            started.ticket.release()
+        started.release()
 
 
 def _record_missing_reply(shared: dict[str, Any], status: str, error: str | None) -> None:

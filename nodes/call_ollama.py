@@ -41,6 +41,13 @@ class Started:
     first: str
     ticket: Ticket | None = None
     attempts: int = 1
+    queue: tuple[float, int] | None = None  # (seconds waited in line, tickets ahead on arrival)
+
+    def release(self) -> None:
+        """Give the queue slot back (once: the reply's end and the turn's cleanup both call)."""
+        ticket, self.ticket = self.ticket, None
+        if ticket is not None:
+            ticket.release()
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,21 @@ class CallOllama(PocketNode):
 
     def post(self, shared: Shared, prep_res: CallInput, exec_res: Started | CallFailure) -> str:
         shared["attempts"] = exec_res.attempts
+        if exec_res.attempts > 1:
+            from utils.metrics import OLLAMA_RETRIES, record_event
+
+            record_event(
+                self.deps.store,
+                OLLAMA_RETRIES,
+                value=exec_res.attempts - 1,
+                session_id=shared.get("session_id"),
+                request_id=shared.get("request_id"),
+                model=prep_res.model,
+                attempts=exec_res.attempts,
+                outcome="started"
+                if isinstance(exec_res, Started)
+                else type(exec_res.error).__name__,
+            )
         if isinstance(exec_res, Started):
             shared["started"] = exec_res
             return "default"
@@ -112,10 +134,12 @@ class CallOllama(PocketNode):
         return "unavailable" if exec_res.transient else "failed"
 
     def _start(self, data: CallInput, attempt: int) -> Started:
-        ticket = None
-        gate = self.deps.gate
+        ticket, queue = None, None
+        gate, clock = self.deps.gate, self.deps.clock
         if gate is not None:
+            joined = clock.monotonic()
             ticket = gate.acquire(self._show_position)
+            queue = (clock.monotonic() - joined, int(getattr(ticket, "ahead", 0)))
         self.deps.sink.status("thinking…")
         stream: ChatStream | None = None
         try:
@@ -130,7 +154,7 @@ class CallOllama(PocketNode):
                 ticket.release()
             raise
         self.deps.sink.status("")
-        return Started(stream=stream, first=first, ticket=ticket, attempts=attempt)
+        return Started(stream=stream, first=first, ticket=ticket, attempts=attempt, queue=queue)
 
     def _show_position(self, position: int, eta: float | None) -> None:
         wait = f", about {eta:.0f} s" if eta else ""

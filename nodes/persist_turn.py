@@ -35,6 +35,7 @@ class PersistInput:
     context: dict[str, Any]
     attempts: int
     sources: list[dict[str, Any]] | None = None  # RAG: what the reply was built from
+    queue: tuple[float, int] | None = None
 
 
 class PersistTurn(PocketNode):
@@ -51,6 +52,7 @@ class PersistTurn(PocketNode):
             context=shared.get("context", {}),
             attempts=int(shared.get("attempts", 1)),
             sources=shared.get("sources"),
+            queue=getattr(shared.get("started"), "queue", None),
         )
 
     def exec(self, prep_res: PersistInput) -> dict[str, Any]:
@@ -119,6 +121,7 @@ class PersistTurn(PocketNode):
         else:
             store.update_message(message_id, status=exec_res["status"], **fields)
         store.touch_session(prep_res.session_id)
+        self._record_metrics(prep_res)
         sink = self.deps.sink
         if exec_res["status"] == "failed":
             sink.notice(exec_res["meta"]["error"])
@@ -134,3 +137,23 @@ class PersistTurn(PocketNode):
         shared["turn"] = {**exec_res, "message_id": message_id}
         log.info("turn_persisted", status=exec_res["status"], message_id=message_id)
         return "default"
+
+    def _record_metrics(self, data: PersistInput) -> None:
+        """The turn's figures as events (utils/metrics.py), in one transaction."""
+        from utils.metrics import record_events, turn_events
+
+        reply = data.reply
+        final = reply.final if reply is not None else None
+        record_events(
+            self.deps.store,
+            turn_events(
+                session_id=data.session_id,
+                request_id=data.request_id,
+                model=data.model,
+                queue=data.queue,
+                first_token_seconds=reply.first_token_seconds if reply else None,
+                load_seconds=final.load_seconds if final and final.load_duration else None,
+                eval_count=final.eval_count if final else None,
+                eval_seconds=(final.eval_duration or 0) / 1e9 if final else None,
+            ),
+        )

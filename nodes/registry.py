@@ -15,6 +15,7 @@ from typing import Any
 from pocketflow import BaseNode
 
 BUILTIN_MODULES: tuple[str, ...] = (
+    "nodes.limit_rate",
     "nodes.load_session",
     "nodes.trim_context",
     "nodes.check_cache",

@@ -120,6 +120,7 @@ class _Pump:
         self.deps.sink.reply_done()
         if status != "complete":
             self._join(reader)
+        self.data.started.release()  # Ollama is free: let the next one in
         self._save(status, force=True)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)

@@ -32,7 +32,8 @@ class ChatRig:
     ) -> None:
         self.clock = FixedClock()
         base = {"ollama.connect_timeout": 0.5, "ollama.chunk_timeout": 2.0,
-                "ollama.first_byte_timeout": 5.0, "chat.stream_max_delay_ms": 5}  # fmt: skip
+                "ollama.first_byte_timeout": 5.0, "chat.stream_max_delay_ms": 5,
+                "rate_limit.turns_per_minute": 0}  # fmt: skip
         self.settings = with_changes(Settings(), **{**base, **(changes or {})})
         self.store = Store.open(tmp_path / "pocketchat.db", self.clock)
         self.llm = OllamaService(standin.url, self.settings.ollama, self.clock)

@@ -100,7 +100,7 @@ def test_unknown_migration_is_refused_and_file_untouched(tmp_path: Path) -> None
 
 
 def test_there_is_a_fixture_for_every_schema_version() -> None:
-    for version in range(1, len(known_names()) + 1):
+    for version, _name in enumerate(known_names(), start=1):
         path = fixture_path(version)
         assert path.exists(), f"run `python -m tests.fixtures.make_fixtures` ({path.name})"
 
@@ -118,7 +118,10 @@ def _rows(conn: sqlite3.Connection) -> dict[str, set[tuple[object, ...]]]:
     return out
 
 
-@pytest.mark.parametrize("version", range(1, len(known_names()) + 1))
+@pytest.mark.parametrize(
+    "version",
+    list(range(1, len(known_names()) + 1)),
+)
 def test_each_fixture_upgrades_to_head_without_losing_a_row(tmp_path: Path, version: int) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)

@@ -81,57 +81,6 @@ def m002_messages_fts(db: Database) -> None:
     db.table("messages").enable_fts(["content"], create_triggers=True)
 
 
-def known_names() -> list[str]:
-    return [m.name for m in MIGRATIONS._migrations]
-
-
-def unknown_applied(conn: sqlite3.Connection) -> list[str]:
-    """Migrations recorded in the database that this version does not know (read-only)."""
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
-    ).fetchone()
-    if not found:
-        return []
-    rows = conn.execute(
-        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
-        [MIGRATIONS.name],
-    ).fetchall()
-    known = set(known_names())
-    return [str(r[0]) for r in rows if r[0] not in known]
-
-
-def status(db: Database) -> tuple[list[tuple[str, str]], list[str]]:
-    """(applied: [(name, applied_at)], pending: [name]); reads only."""
-    applied = [(m.name, m.applied_at) for m in MIGRATIONS.applied(db)]
-    pending = [m.name for m in MIGRATIONS.pending(db)]
-    return applied, pending
-
-
-def apply_pending(db: Database, migrations: Migrations = MIGRATIONS) -> list[str]:
-    """Apply pending migrations one transaction each; return the names applied."""
-    done: list[str] = []
-    while True:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            pending = migrations.pending(db)
-            if not pending:
-                db.execute("COMMIT")
-                return done
-            first, rest = pending[0], [m.name for m in pending[1:]]
-            if not first.transactional:
-                db.execute("COMMIT")
-                migrations.apply(db, stop_before=rest)
-            else:
-                migrations.apply(db, stop_before=rest)
-                db.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        done.append(first.name)
-        log.info("migration_applied", name=first.name, migration_set=migrations.name)
-
-
 @MIGRATIONS()
 def m003_context_memory(db: Database) -> None:
     """Rolling summaries, per-model token calibration with its samples, the reply cache."""
@@ -184,7 +133,7 @@ def m003_context_memory(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m005_flow_runs(db: Database) -> None:
+def m004_flow_runs(db: Database) -> None:
     """One row per input line of `flow run` (a batch shares `batch_id`)."""
     db.executescript(
         """
@@ -208,7 +157,7 @@ def m005_flow_runs(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m006_rag(db: Database) -> None:
+def m005_rag(db: Database) -> None:
     """RAG collections, their documents and chunks, and embeddings keyed by content and model."""
     db.executescript(
         """
@@ -253,3 +202,74 @@ def m006_rag(db: Database) -> None:
         """
     )
     db.table("rag_chunks").enable_fts(["text"], create_triggers=True)
+
+
+@MIGRATIONS()
+def m006_events(db: Database) -> None:
+    """Metrics as events (`utils/metrics.py`): queue waits, model loads, first tokens…"""
+    db.executescript(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            session_id TEXT,
+            request_id TEXT,
+            model TEXT,
+            value REAL,
+            data TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_events_kind_created ON events (kind, created_at);
+        """
+    )
+
+
+def known_names() -> list[str]:
+    return [m.name for m in MIGRATIONS._migrations]
+
+
+def unknown_applied(conn: sqlite3.Connection) -> list[str]:
+    """Migrations recorded in the database that this version does not know (read-only)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+    ).fetchone()
+    if not found:
+        return []
+    rows = conn.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        [MIGRATIONS.name],
+    ).fetchall()
+    known = set(known_names())
+    return [str(r[0]) for r in rows if r[0] not in known]
+
+
+def status(db: Database) -> tuple[list[tuple[str, str]], list[str]]:
+    """(applied: [(name, applied_at)], pending: [name]); reads only."""
+    applied = [(m.name, m.applied_at) for m in MIGRATIONS.applied(db)]
+    pending = [m.name for m in MIGRATIONS.pending(db)]
+    return applied, pending
+
+
+def apply_pending(db: Database, migrations: Migrations = MIGRATIONS) -> list[str]:
+    """Apply pending migrations one transaction each; return the names applied."""
+    done: list[str] = []
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            pending = migrations.pending(db)
+            if not pending:
+                db.execute("COMMIT")
+                return done
+            first, rest = pending[0], [m.name for m in pending[1:]]
+            if not first.transactional:
+                db.execute("COMMIT")
+                migrations.apply(db, stop_before=rest)
+            else:
+                migrations.apply(db, stop_before=rest)
+                db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        done.append(first.name)
+        log.info("migration_applied", name=first.name, migration_set=migrations.name)

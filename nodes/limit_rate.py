@@ -1,0 +1,74 @@
+"""LimitRate: refuse a turn when its session already had `turns_per_minute` turns in a minute.
+
+The first node of the chat flow, so a refused turn stores nothing (the person's message is not
+recorded) and never reaches Ollama; the person gets one line, e.g. "rate limit: 30 turns per
+minute for this session; try again in 12 s". A new session (no `session_id` yet) is never
+limited. `turns_per_minute` is a param, else `rate_limit.turns_per_minute`; 0 turns it off.
+
+Actions: `default` (go on), `limited` (refused: `shared["turn"]` has status `refused`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import structlog
+
+from nodes.base import PocketNode, Shared
+from nodes.deps import Deps
+from utils.store_models import StoreError
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class RateInput:
+    session_id: str | None
+    turn_times: list[float]
+    now: float
+
+
+class LimitRate(PocketNode):
+    actions: ClassVar[tuple[str, ...]] = ("default", "limited")
+
+    def __init__(self, deps: Deps, turns_per_minute: int | None = None) -> None:
+        super().__init__(deps)
+        limit = turns_per_minute
+        self.per_minute = deps.settings.rate_limit.turns_per_minute if limit is None else limit
+
+    def prep(self, shared: Shared) -> RateInput:
+        from utils.rate_limit import recent_turn_times
+
+        store, session_id = self.deps.store, shared.get("session_id")
+        times: list[float] = []
+        if session_id and self.per_minute > 0:
+            try:
+                session_id = store.resolve_session(session_id).id
+            except StoreError:  # LoadSession says so, in its own words
+                session_id = None
+            else:
+                times = recent_turn_times(store, session_id, self.per_minute)
+        return RateInput(session_id, times, self.deps.clock.now())
+
+    def exec(self, prep_res: RateInput) -> float | None:
+        from utils.rate_limit import retry_after
+
+        return retry_after(prep_res.turn_times, prep_res.now, self.per_minute)
+
+    def post(self, shared: Shared, prep_res: RateInput, exec_res: float | None) -> str:
+        if exec_res is None:
+            return "default"
+        from utils.metrics import RATE_LIMITED, record_event
+        from utils.rate_limit import refusal_line
+
+        line = refusal_line(self.per_minute, exec_res)
+        shared["error"] = {"kind": "RateLimited", "line": line}
+        shared["turn"] = {"status": "refused", "text": "", "message_id": None,
+                          "meta": {"error": line}, "timings": {}}  # fmt: skip
+        record_event(self.deps.store, RATE_LIMITED, value=exec_res,
+                     session_id=prep_res.session_id, request_id=shared.get("request_id"),
+                     limit=self.per_minute)  # fmt: skip
+        self.deps.sink.notice(line)
+        log.info("turn_rate_limited", limit=self.per_minute, retry_after=round(exec_res, 1))
+        return "limited"
