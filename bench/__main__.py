@@ -13,8 +13,9 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
-from bench.common import Row
+from bench.common import Row, row
 
 BENCHMARKS: tuple[str, ...] = (
     "startup",
@@ -38,7 +39,12 @@ def main(argv: list[str]) -> int:
             continue
         started = time.monotonic()
         print(f"running {name}…", file=sys.stderr, flush=True)
-        rows.extend(module.run())
+        try:
+            found = module.run()
+        except Exception as exc:  # one broken benchmark must not hide the others
+            found = [row(name, "failed", 0, "", f"{type(exc).__name__}: {exc}")]
+        for item in found:
+            rows.append(cast(Row, {"bench": name, **item}))
         print(f"  {name} took {time.monotonic() - started:.1f} s", file=sys.stderr)
     print(render(rows))
     out = Path(__file__).with_name("results.json")
@@ -54,11 +60,11 @@ def main(argv: list[str]) -> int:
 
 def render(rows: list[Row]) -> str:
     lines = ["| benchmark | measure | value | unit | note |", "|---|---|---:|---|---|"]
-    for row in rows:
-        value = row["value"]
+    for item in rows:
+        value = item["value"]
         shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
         lines.append(
-            f"| {row['bench']} | {row['name']} | {shown} | {row['unit']} | {row['note']} |"
+            f"| {item['bench']} | {item['name']} | {shown} | {item['unit']} | {item['note']} |"
         )
     return "\n".join(lines)
 

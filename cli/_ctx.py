@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from utils.clock import Clock, SystemClock
-from utils.store import Store
 from utils.store_models import StoreError
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from utils.clock import Clock
+    from utils.store import Store
 
 
 class AppContext(Protocol):
@@ -40,11 +40,12 @@ def get_settings(ctx: click.Context) -> Settings:
 
 def open_unmigrated(ctx: click.Context) -> Store:
     """The store without applying migrations (for `db status` / `db migrate`); caller closes."""
+    from utils.clock import SystemClock
+    from utils.store import Store
+
     settings = get_settings(ctx)
     clock: Clock = getattr(ctx.obj, "clock", None) or SystemClock()
-    return Store.open(
-        settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False
-    )
+    return Store.open(settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False)
 
 
 @contextmanager

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import click
 
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import OllamaError
-from utils.ollama_types import PullProgress
 from utils.quirks import quirks_for
+
+if TYPE_CHECKING:  # ollama and httpx load only when a command runs, not for --help
+    from utils.ollama_client import OllamaService
+    from utils.ollama_errors import OllamaError
+    from utils.ollama_types import PullProgress
 
 
 class HasLlm(Protocol):
@@ -46,6 +48,8 @@ def models() -> None:
 def list_cmd(ctx: click.Context) -> None:
     """List the installed models."""
     service = _service(ctx)
+    from utils.ollama_errors import OllamaError
+
     try:
         found = service.list_models()
     except OllamaError as exc:
@@ -66,6 +70,8 @@ def list_cmd(ctx: click.Context) -> None:
 def show_cmd(ctx: click.Context, name: str) -> None:
     """Show a model's family, context length, capabilities and quirks."""
     service = _service(ctx)
+    from utils.ollama_errors import OllamaError
+
     try:
         d = service.show(name)
     except OllamaError as exc:
@@ -90,6 +96,8 @@ def pull_cmd(ctx: click.Context, name: str) -> None:
     service = _service(ctx)
     tty = sys.stdout.isatty()
     last = ""
+    from utils.ollama_errors import OllamaError
+
     try:
         for p in service.pull(name):
             last = _report(p, tty, last)

@@ -23,15 +23,19 @@ class ArchiveSessions(PocketNode):
         super().__init__(deps)
         self.idle_days = idle_days
 
-    def prep(self, shared: Shared) -> float:
+    def prep(self, shared: Shared) -> float | None:
+        if shared.get("read_only"):  # nothing is written while the disk is nearly full
+            return None
         return (
             self.idle_days if self.idle_days is not None else self.deps.settings.archive.idle_days
         )
 
-    def exec(self, prep_res: float) -> float:
+    def exec(self, prep_res: float | None) -> float | None:
         return prep_res
 
-    def post(self, shared: Shared, prep_res: Any, exec_res: float) -> str:
+    def post(self, shared: Shared, prep_res: Any, exec_res: float | None) -> str:
+        if exec_res is None:
+            return "default"
         archived = self.deps.store.archive_idle(exec_res)
         shared["archived"] = archived
         if archived:

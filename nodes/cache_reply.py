@@ -34,7 +34,9 @@ class CacheReply(PocketNode):
         session = shared["session"]
         options = session.options or {}
         return CacheReplyInput(
-            enabled=self.deps.settings.cache.enabled and options.get("cache", True) is not False,
+            enabled=self.deps.settings.cache.enabled
+            and options.get("cache", True) is not False
+            and not shared.get("read_only"),
             model=session.model,
             options=reply_cache.request_options(options),
             prompt=shared.get("prompt", []),

@@ -38,7 +38,9 @@ class CalibrateTokens(PocketNode):
         context: dict[str, Any] = shared.get("context") or {}
         turn: dict[str, Any] = shared.get("turn") or {}
         actual = turn.get("prompt_tokens")
-        if not isinstance(actual, int) or actual <= 0 or not context.get("raw_tokens"):
+        if shared.get("read_only") or not isinstance(actual, int) or actual <= 0:
+            return CalibrateInput(None)
+        if not context.get("raw_tokens"):
             return CalibrateInput(None)
         return CalibrateInput(
             calibration.Sample(

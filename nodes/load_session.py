@@ -15,6 +15,8 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
+from nodes.unsaved import unsaved_message, unsaved_session
+from utils.store_models import iso
 
 if TYPE_CHECKING:
     from utils.store_models import Message, Session
@@ -70,6 +72,8 @@ class LoadSession(PocketNode):
 
     def post(self, shared: Shared, prep_res: Any, exec_res: LoadInput) -> str:
         store = self.deps.store
+        if not store.can_write():
+            return self._read_only(shared, exec_res)
         session = exec_res.session
         if session is None:
             session = store.create_session(
@@ -106,6 +110,30 @@ class LoadSession(PocketNode):
         ]
         structlog.contextvars.bind_contextvars(session_id=session.id)
         log.info("session_loaded", window=len(history))
+        return "default"
+
+    def _read_only(self, shared: Shared, wanted: LoadInput) -> str:
+        """The disk is nearly full: answer from memory, store nothing, say so once."""
+        store = self.deps.store
+        now = iso(self.deps.clock.now())
+        session = unsaved_session(wanted.session, wanted.model, wanted.system, wanted.options, now)
+        limit = self.window or self.deps.settings.chat.window
+        history = store.window(session.id, limit) if wanted.session is not None else []
+        history = [m for m in history if not m.meta.get("superseded")]
+        if wanted.user_message is not None and not wanted.regenerate:
+            seq = history[-1].seq + 1 if history else 1
+            history.append(
+                unsaved_message(session, seq, wanted.user_message, wanted.request_id, now)
+            )
+        shared.update(
+            session_id=wanted.session.id if wanted.session else None,
+            session=session, model=session.model, history=history, pinned=[],
+            read_only=store.read_only_reason,
+        )  # fmt: skip
+        notice = store.read_only_notice()
+        if notice:
+            self.deps.sink.notice(f"Disk space is low: {notice}. Replies are still shown.")
+        log.warning("turn_not_saved", reason=store.read_only_reason)
         return "default"
 
     def _apply_changes(self, session: Session, wanted: LoadInput) -> Session:

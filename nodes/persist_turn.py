@@ -104,7 +104,9 @@ class PersistTurn(PocketNode):
             if k in exec_res
         }
         message_id = exec_res["message_id"]
-        if message_id is None:
+        if not store.can_write():  # read-only mode: LoadSession told the person once
+            message_id = None
+        elif message_id is None:
             message = store.append_message(
                 prep_res.session_id,
                 "assistant",
@@ -120,8 +122,9 @@ class PersistTurn(PocketNode):
                 store.update_message(message_id, **extra)
         else:
             store.update_message(message_id, status=exec_res["status"], **fields)
-        store.touch_session(prep_res.session_id)
-        self._record_metrics(prep_res)
+        if message_id is not None:
+            store.touch_session(prep_res.session_id)
+            self._record_metrics(prep_res)
         sink = self.deps.sink
         if exec_res["status"] == "failed":
             sink.notice(exec_res["meta"]["error"])

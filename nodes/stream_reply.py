@@ -194,6 +194,8 @@ class _Pump:
     def _save(self, status: str, force: bool = False) -> None:
         """Create the reply row with the first text; update it as sentences complete."""
         store = self.deps.store
+        if not store.can_write():  # read-only mode: shown, not stored
+            return
         length = self.text.tell()
         if self.message_id is None and force:
             self.message_id = self._row_already_made()

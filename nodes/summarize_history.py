@@ -59,7 +59,9 @@ class SummarizeHistory(PocketNode):
         settings = self.deps.settings.context
         context: dict[str, Any] = shared.get("context") or {}
         first_kept = context.get("first_kept_seq")
-        if not settings.summary or shared.get("error") or not isinstance(first_kept, int):
+        if not settings.summary or shared.get("error") or shared.get("read_only"):
+            return None
+        if not isinstance(first_kept, int):
             return None
         session = shared["session"]
         if session.context_mode == "per-model":  # each model keeps its own thread, unsummarised

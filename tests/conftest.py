@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.standin import ModelSpec, StandIn
+from tests.standin import StandIn
+from tests.standin.models import default_models
 
 
 @pytest.fixture(autouse=True)
@@ -30,26 +31,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def standin() -> Iterator[StandIn]:
     """A started stand-in with llama3.2:1b, qwen2.5:0.5b and nomic-embed-text."""
-    server = StandIn(
-        models={
-            "llama3.2:1b": ModelSpec(context_length=131072, family="llama"),
-            "qwen2.5:0.5b": ModelSpec(
-                context_length=32768,
-                family="qwen2",
-                parameter_size="494.03M",
-                quantization="Q4_K_M",
-                size=397_821_319,
-            ),
-            "nomic-embed-text": ModelSpec(
-                context_length=2048,
-                family="nomic-bert",
-                parameter_size="137M",
-                quantization="F16",
-                size=274_302_450,
-                embedding=True,
-            ),
-        }
-    )
+    server = StandIn(default_models())
     server.start()
     try:
         yield server

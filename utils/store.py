@@ -56,6 +56,7 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
         self._min_free_mb = min_free_mb
         self.writable = True
         self.read_only_reason: str | None = None
+        self._announced = False
 
     @classmethod
     def open(
@@ -103,9 +104,20 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
             log.warning("disk_low", path=str(self.path), free_mb=round(free, 1),
                         min_free_mb=self._min_free_mb)  # fmt: skip
         elif not low and not self.writable:
-            self.writable, self.read_only_reason = True, None
+            self.writable, self.read_only_reason, self._announced = True, None, False
             log.info("disk_recovered", path=str(self.path), free_mb=round(free, 1))
         return self.writable
+
+    def can_write(self) -> bool:
+        """False while the disk is below the floor (checked now; see the module docstring)."""
+        return self._check_disk()
+
+    def read_only_notice(self) -> str | None:
+        """The reason for read-only mode, the first time it is asked after it began; else None."""
+        if self._check_disk() or self._announced:
+            return None
+        self._announced = True
+        return self.read_only_reason
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if not self._check_disk():

@@ -69,9 +69,14 @@ def fixed(text: str) -> ReplyRule:
     return rule
 
 
+def essay_text(words: int) -> str:
+    """``words`` deterministic words (word i is ``_ESSAY_WORDS[i % 20]``)."""
+    return " ".join(_ESSAY_WORDS[i % len(_ESSAY_WORDS)] for i in range(words))
+
+
 def essay(words: int) -> ReplyRule:
-    """Reply with ``words`` deterministic words (word i is ``_ESSAY_WORDS[i % 20]``)."""
-    text = " ".join(_ESSAY_WORDS[i % len(_ESSAY_WORDS)] for i in range(words))
+    """Reply with ``essay_text(words)``."""
+    text = essay_text(words)
 
     def rule(messages: Messages) -> str:
         return text
