@@ -36,6 +36,7 @@ class App:
         self._settings = settings
         self._store: Store | None = None
         self._llm: OllamaService | None = None
+        self._host: str | None = None
         self._registry: Registry | None = None
         self._clock: Clock | None = None
         self._gate: SqliteGate | None = None
@@ -58,6 +59,8 @@ class App:
         changes = {k: v for k, v in flat.items() if v is not None}
         if changes:
             self._settings = with_changes(self.settings, **changes)
+            if "host" in changes:
+                self._host = None
 
     @property
     def log_path(self) -> Path | None:
@@ -90,7 +93,29 @@ class App:
     def host_display(self) -> str:
         from utils.ollama_host import display_host
 
-        return display_host(self.settings.ollama_host)
+        return display_host(self.host)
+
+    @property
+    def host(self) -> str:
+        """The Ollama URL: the configured one; with none, localhost — and inside a container
+        `host.docker.internal` when localhost does not answer."""
+        if self._host is None:
+            from config.settings import SettingsError
+            from utils.ollama_host import pick_reachable, resolve_host
+
+            ollama = self.settings.ollama
+            try:
+                candidates = resolve_host(
+                    self.settings.host, {}, None if ollama.docker_fallback else False
+                )
+            except ValueError as exc:
+                raise SettingsError(f"host: {exc}") from exc
+            self._host = (
+                candidates[0]
+                if len(candidates) == 1
+                else pick_reachable(candidates, headers=ollama.headers, verify=ollama.verify_tls)
+            )
+        return self._host
 
     def store(self) -> Store:
         if self._store is None:
@@ -108,7 +133,7 @@ class App:
         if self._llm is None:
             from utils.ollama_client import OllamaService
 
-            self._llm = OllamaService(self.settings.ollama_host, self.settings.ollama, self.clock)
+            self._llm = OllamaService(self.host, self.settings.ollama, self.clock)
         return self._llm
 
     def registry(self) -> Registry:

@@ -136,3 +136,11 @@ def test_every_node_type_is_documented() -> None:
     design = (ROOT / "docs" / "design.md").read_text()
     missing = [name for name in builtin_registry().names() if f"`{name}`" not in design]
     assert not missing, f"not in docs/design.md: {missing}"
+
+
+def test_bad_host_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run("--data-dir", str(tmp_path / "d"), "ask", "--host", "ftp://nowhere", "hi")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "pocketchat: host: Ollama host must use http or https, got 'ftp://nowhere'."
+    ]
