@@ -157,7 +157,11 @@ class Repl:
                 finally:
                     if ticket is not None:
                         ticket.release()
-                self.warmup_result.append(f"({model} loaded in {seconds:.1f} s)")
+                self.warmup_result.append(
+                    f"({model} loaded in {seconds:.1f} s)"
+                    if seconds >= 0.1
+                    else f"({model} is loaded and ready)"
+                )
                 if ticket is not None:
                     ahead = int(getattr(ticket, "ahead", 0))
                     self.warmup_events.append(Event(QUEUE_WAIT, waited, model=model,
