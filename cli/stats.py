@@ -65,6 +65,11 @@ def render(f: dict[str, Any], since: str) -> str:
         f"(trimmed by pocketchat: {_pct(rates['context_trimmed'])})",
         f"session resurrection rate: {_pct(rates['session_resurrection'])}",
         f"streaming disconnect rate: {_pct(rates['streaming_disconnect'])}",
+        "token estimate error (last 20 turns): "
+        + (
+            ", ".join(f"{m} {e:.1f}%" for m, e in f["token_estimate_error_pct"].items())
+            or "no data"
+        ),
     ]
     return "\n".join(lines)
 

@@ -59,6 +59,14 @@ def exposition(figures: dict[str, Any]) -> str:
         value = figures["rates"][name]
         if value is not None:
             rate.labels(name).set(value)
+    error = Gauge(
+        "pocketchat_token_estimate_error_percent",
+        "Mean absolute error of the prompt token estimate vs Ollama's count, last 20 turns.",
+        ["model"],
+        registry=registry,
+    )
+    for model, value in figures["token_estimate_error_pct"].items():
+        error.labels(model).set(value)
     q = figures["queue"]
     Gauge("pocketchat_queue_depth_max", "Most tickets ahead of a request on arrival.",
           registry=registry).set(q["depth_max"] or 0)  # fmt: skip

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from tests.clocks import FixedClock
 from tests.standin import StandIn
+from utils.calibration import Sample, record
 from utils.metrics import MODEL_LOAD, QUEUE_WAIT, record_event
 from utils.metrics_queries import collect
 from utils.store import Store
@@ -68,17 +69,21 @@ def test_stats_command_text_json_and_prometheus(tmp_path: Path) -> None:
 
     data = tmp_path / "data"
     data.mkdir()
-    _seed(data / "pocketchat.db").close()
+    store = _seed(data / "pocketchat.db")
+    record(store, Sample("m", raw=100, estimated=110, actual=100, num_ctx=4096), False, 0.0)
+    store.close()
     base = ["--data-dir", str(data), "stats", "--since", "all"]
     text = CliRunner().invoke(cli, base)
     assert text.exit_code == 0, text.output
     assert "cache hit rate: 20.0%" in text.output
     assert "streaming disconnect rate: 40.0%" in text.output
+    assert "token estimate error (last 20 turns): m 10.0%" in text.output
     as_json = CliRunner().invoke(cli, [*base, "--json"])
     assert json.loads(as_json.output)["queue"]["depth_max"] == 3
     prom = CliRunner().invoke(cli, [*base, "--prometheus"])
     assert 'pocketchat_rate{rate="session_resurrection"} 0.2' in prom.output
     assert "pocketchat_queue_wait_seconds_count 3.0" in prom.output
+    assert 'pocketchat_token_estimate_error_percent{model="m"} 10.0' in prom.output
     bad = CliRunner().invoke(cli, ["--data-dir", str(data), "stats", "--since", "soon"])
     assert bad.exit_code == 2 and "not a duration" in bad.output
 

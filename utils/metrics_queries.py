@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from utils import metrics
+from utils.calibration import estimate_error_by_model
 
 if TYPE_CHECKING:
     from utils.store import Store
@@ -52,6 +53,7 @@ def collect(store: Store, since: str) -> dict[str, Any]:
         "tokens_per_second": _summary([v for v, _ in values.get(metrics.TOKENS_PER_SECOND, [])]),
         "retries": {"calls_retried": len(retries), "retries": int(sum(retries))},
         "rate_limited": len(values.get(metrics.RATE_LIMITED, [])),
+        "token_estimate_error_pct": estimate_error_by_model(store),
         "rates": {
             "cache_hit": _ratio(_count(conn, CACHED, since), replies),
             "streaming_disconnect": _ratio(_count(conn, DISCONNECTED, since), replies),
