@@ -55,7 +55,7 @@ def ask(
     elif continue_:
         latest = store.latest_session()
         if latest is None:
-            raise click.ClickException("there is no session to continue; drop -c to start one")
+            raise click.UsageError("there is no session to continue; drop -c to start one")
         sid = latest.id
     sink = RecordingSink() if as_json else TerminalSink()
     if undecodable:
@@ -64,7 +64,9 @@ def ask(
         )
     if replaced:
         sink.notice("Control characters in the prompt were replaced with U+FFFD.")
-    runner = TurnRunner(app, sink, flow or ("rag" if collection else None))
+    runner = TurnRunner(
+        app, sink, flow or ("rag" if collection else None), collection, chat_turn=True
+    )
     shared = runner.turn(
         collection=collection,
         session_id=sid,

@@ -56,7 +56,7 @@ def chat(
     elif continue_:
         session = store.latest_session()
         if session is None:
-            raise click.ClickException("there is no session to continue; drop -c to start one")
+            raise click.UsageError("there is no session to continue; drop -c to start one")
     repl = Repl(
         app,
         flow_source=flow or ("rag" if collection else None),

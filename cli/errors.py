@@ -7,6 +7,8 @@ their class; anything unexpected is reported in one line that points at the log 
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -30,6 +32,10 @@ def run_guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         click.echo("", err=True)
         raise SystemExit(130) from None
+    except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, like a shell tool
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(141) from None
     except Exception as exc:
         debug = bool(getattr(ctx.obj, "debug", False))
         code, line = describe(exc, ctx.obj)
@@ -46,6 +52,8 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
 
     if isinstance(exc, SettingsError):
         return 2, str(exc)
+    if isinstance(exc, click.ClickException):  # raised inside the chat (slash commands)
+        return exc.exit_code, exc.format_message()
     user_line = getattr(exc, "user_line", None)
     if callable(user_line):
         host = getattr(app, "host_display", "") if app is not None else ""
@@ -54,13 +62,14 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
         except TypeError:
             return 1, str(user_line())
     for module, name in (
+        ("nodes.base", "InputError"),
         ("utils.store", "StoreError"),
         ("flows.errors", "FlowError"),
         ("utils.options", "OptionError"),
     ):
         cls = _lookup(module, name)
         if cls is not None and isinstance(exc, cls):
-            return (2 if name == "OptionError" else 1), str(exc)
+            return (2 if name in ("OptionError", "InputError") else 1), str(exc)
     where = getattr(app, "log_path", None)
     hint = f"; details in {where}" if where else ""
     return 1, f"internal error: {type(exc).__name__}: {exc} (rerun with --debug{hint})"

@@ -113,6 +113,7 @@ class _Batch:
     def one(self, number: int, text: str) -> dict[str, Any]:
         from cli.errors import describe
         from flows.turn import run_turn
+        from nodes.base import InputError
         from utils.store_models import iso
 
         clock, store = self.app.clock, self.app.store()
@@ -124,7 +125,7 @@ class _Batch:
         try:
             inputs = json.loads(text)
             if not isinstance(inputs, dict):
-                raise ValueError(f"line {number} is not a JSON object")
+                raise InputError(f"line {number} is not a JSON object")
             shared: dict[str, Any] = dict(inputs)
             if self.collection and "collection" not in shared:
                 shared["collection"] = self.collection

@@ -93,6 +93,8 @@ def show_cmd(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def pull_cmd(ctx: click.Context, name: str) -> None:
     """Download a model, showing progress."""
+    if not name.strip():
+        raise click.UsageError("give a model name, e.g. `models pull llama3.2:1b`")
     service = _service(ctx)
     tty = sys.stdout.isatty()
     last = ""

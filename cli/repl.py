@@ -40,7 +40,7 @@ class Repl:
     ) -> None:
         self.app = app
         self.sink = TerminalSink()
-        self.runner = TurnRunner(app, self.sink, flow_source)
+        self.runner = TurnRunner(app, self.sink, flow_source, collection, chat_turn=True)
         self.store = app.store()
         self.llm = app.llm()
         self.session: Session | None = session

@@ -74,6 +74,8 @@ def show(ctx: click.Context, session_id: str, as_json: bool) -> None:
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Full-text search of every message, archived sessions included."""
+    if not query.strip():
+        raise click.UsageError("give words to search for, e.g. `sessions search WAL mode`")
     with store_errors():
         hits = get_store(ctx).search(query, limit)
     if as_json:
@@ -114,7 +116,7 @@ def export(ctx: click.Context, session_id: str, fmt: str, output: Path | None) -
 @click.argument("session_ids", nargs=-1)
 @click.option(
     "--idle-days",
-    type=float,
+    type=click.FloatRange(min=0),
     default=None,
     help="Archive sessions idle longer than this (default: archive.idle_days).",
 )

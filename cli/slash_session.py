@@ -61,7 +61,9 @@ def _history(repl: Repl, arg: str) -> None:
     if repl.session is None:
         say("(no messages yet)")
         return
-    count = int(arg) if arg.isdigit() else 10
+    if arg and not arg.isdigit():
+        raise click.UsageError(f"/history takes a number of messages, not {arg!r}")
+    count = int(arg) if arg else 10
     for m in repl.store.window(repl.session.id, count):
         status = "" if m.status == "complete" else f" [{m.status}]"
         say(f"{m.role}{status}: {m.content}")

@@ -9,13 +9,22 @@ if TYPE_CHECKING:
     from pocketflow import Flow
 
     from cli.app import App
+    from flows.spec import FlowSpec
     from utils.sink import Sink
 
 
 class TurnRunner:
     """A flow built once (nodes hold no per-run state) and run once per turn."""
 
-    def __init__(self, app: App, sink: Sink, flow_source: str | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        sink: Sink,
+        flow_source: str | None = None,
+        collection: str | None = None,
+        *,
+        chat_turn: bool = False,
+    ) -> None:
         from flows.loader import build_flow, load_flow, resolve_flow
 
         self.app = app
@@ -24,6 +33,9 @@ class TurnRunner:
         source = flow_source or settings.flow
         self.flow_path = resolve_flow(source)
         self.spec = load_flow(self.flow_path, app.registry(), extra_imports=settings.imports)
+        if chat_turn:  # `chat` and `ask`: the flow must hold a conversation turn
+            require_turn_flow(self.spec)
+            require_collection(self.spec, collection)
         self.deps = app.deps(sink)
         self.flow: Flow[Any, Any] = build_flow(self.spec, self.deps, settings.retry)
         self.last_shared: dict[str, Any] = {}  # the last turn's store, even if it raised
@@ -64,3 +76,41 @@ def _printable(ch: str) -> bool:
     if ch in "\t\n":
         return True
     return code >= 32 and code != 127 and not 0x80 <= code < 0xA0 and not 0xD800 <= code < 0xE000
+
+
+TURN_NODES = ("LoadSession", "PersistTurn")
+
+
+def require_turn_flow(spec: FlowSpec) -> None:
+    """`chat` and `ask` need a flow that holds a conversation turn; say so if it does not."""
+    import click
+
+    def types(flow: FlowSpec) -> set[str]:
+        found = {n.type_name for n in flow.nodes.values() if n.type_name}
+        for node in flow.nodes.values():
+            if node.subflow is not None:
+                found |= types(node.subflow)
+        return found
+
+    missing = [name for name in TURN_NODES if name not in types(spec)]
+    if missing:
+        raise click.UsageError(
+            f"flow '{spec.name}' is not a chat turn (it has no {' or '.join(missing)} node); "
+            f"run it with `flow run {spec.name} --input FILE.jsonl`"
+        )
+
+
+def require_collection(spec: FlowSpec, collection: str | None) -> None:
+    """A flow that retrieves needs a collection: from --collection or the node's own param."""
+    import click
+
+    needs = [
+        n.id
+        for n in spec.nodes.values()
+        if n.type_name in ("EmbedQuery", "Retrieve") and not n.params.get("collection")
+    ]
+    if needs and not collection:
+        raise click.UsageError(
+            f"flow '{spec.name}' answers from a collection: give --collection NAME "
+            "(`rag list` shows them; `rag ingest PATH --collection NAME` makes one)"
+        )

@@ -29,6 +29,10 @@ else:
     _Node = Node
 
 
+class InputError(ValueError):
+    """A node's input or param is missing or wrong: one line for the person, exit status 2."""
+
+
 class PocketNode(_Node):
     actions: ClassVar[tuple[str, ...]] = ("default",)
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import structlog
 
-from nodes.base import PocketNode, Shared
+from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
 from utils import reply_cache
 
@@ -62,7 +62,7 @@ class CheckCache(PocketNode):
     def __init__(self, deps: Deps, mode: str = "check") -> None:
         super().__init__(deps)
         if mode not in ("check", "fallback"):
-            raise ValueError(f"CheckCache mode must be check or fallback, not {mode!r}")
+            raise InputError(f"CheckCache mode must be check or fallback, not {mode!r}")
         self.mode = mode
 
     def prep(self, shared: Shared) -> CacheInput:

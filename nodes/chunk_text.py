@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, cast
 
-from nodes.base import PocketNode, Shared
+from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.load_documents import LoadedDocument
 from utils.chunking import Boundary, chunk_text
@@ -32,7 +32,7 @@ class ChunkText(PocketNode):
         self.overlap = overlap if overlap is not None else rag.chunk_overlap
         chosen = boundary or rag.chunk_boundary
         if chosen not in ("paragraph", "sentence"):
-            raise ValueError(f"chunk boundary must be paragraph or sentence, not {chosen!r}")
+            raise InputError(f"chunk boundary must be paragraph or sentence, not {chosen!r}")
         self.boundary = cast(Boundary, chosen)
 
     def prep(self, shared: Shared) -> list[LoadedDocument]:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import structlog
 
-from nodes.base import PocketNode, Shared
+from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
 from utils.chunking import content_hash
 from utils.documents import DocumentError, find_files, read_text
@@ -65,7 +65,7 @@ class LoadDocuments(PocketNode):
 
     def prep(self, shared: Shared) -> LoadInput:
         if not shared.get("path") or not shared.get("collection"):
-            raise ValueError("LoadDocuments needs shared['path'] and shared['collection']")
+            raise InputError("LoadDocuments needs shared['path'] and shared['collection']")
         found = self.deps.store.rag_find_collection(str(shared["collection"]))
         known = self.deps.store.rag_documents(found.id) if found else {}
         root = Path(str(shared["path"])).expanduser().resolve()

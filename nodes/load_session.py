@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
-from nodes.base import PocketNode, Shared
+from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.unsaved import unsaved_message, unsaved_session
 from utils.store_models import iso
@@ -63,9 +63,9 @@ class LoadSession(PocketNode):
 
     def exec(self, prep_res: LoadInput) -> LoadInput:
         if prep_res.user_message is None and not prep_res.regenerate:
-            raise ValueError("LoadSession needs shared['user_message'] (or 'regenerate')")
+            raise InputError("this flow needs a 'user_message' input: the person's message")
         if prep_res.context_mode not in (None, *CONTEXT_MODES):
-            raise ValueError(
+            raise InputError(
                 f"context_mode must be shared or per-model, not {prep_res.context_mode!r}"
             )
         return prep_res

@@ -42,7 +42,11 @@ def read_text(path: Path) -> str:
 
 
 def _read_pdf(path: Path) -> str:
+    import logging
+
     from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # we report a broken file in one line
 
     try:
         reader = PdfReader(str(path))

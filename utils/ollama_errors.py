@@ -84,15 +84,21 @@ class ModelNotFound(OllamaError):
     """404: the model is not installed. `installed` lists what is, when known."""
 
     def __init__(
-        self, detail: str = "", *, model: str | None = None, installed: Sequence[str] = ()
+        self,
+        detail: str = "",
+        *,
+        model: str | None = None,
+        installed: Sequence[str] | None = None,
     ) -> None:
         super().__init__(detail, model=model)
-        self.installed = tuple(installed)
+        self.installed = tuple(installed) if installed is not None else None  # None: not asked
 
     def what(self) -> str:
         return f"Model '{self.model}' is not installed"
 
     def todo(self) -> str:
+        if self.installed is None:
+            return f"run `ollama pull {self.model}` (`models list` shows what is installed)."
         have = ", ".join(self.installed) if self.installed else "none"
         return f"run `ollama pull {self.model}` (installed: {have})."
 
@@ -115,6 +121,16 @@ class BadRequest(OllamaError):
 
     def todo(self) -> str:
         return "check the model name and options (an embedding model cannot chat)."
+
+
+class InvalidRequest(BadRequest):
+    """A request the client refused to build (an empty model name, a value JSON cannot carry)."""
+
+    def what(self) -> str:
+        return f"The request was not sent: {self.detail}"
+
+    def todo(self) -> str:
+        return "check the model name and the options."
 
 
 class StreamBroken(OllamaError):
@@ -160,7 +176,7 @@ def classify(
     if isinstance(exc, httpx.TransportError | ConnectionError):
         return OllamaUnavailable(_describe(exc), model=model)
     if isinstance(exc, pydantic.ValidationError | ollama.RequestError | ValueError):
-        return BadRequest(_first_line(str(exc)), model=model)
+        return InvalidRequest(_first_line(str(exc)), model=model)
     return OllamaError(_describe(exc), model=model)
 
 

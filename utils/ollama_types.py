@@ -41,7 +41,7 @@ class ChatFinal:
     def durations(self) -> dict[str, float]:
         """The durations Ollama reported, in seconds (only those it sent)."""
         fields = {
-            "total_seconds": self.total_duration,
+            "server_total_seconds": self.total_duration,
             "load_seconds": self.load_duration,
             "prompt_eval_seconds": self.prompt_eval_duration,
             "eval_seconds": self.eval_duration,

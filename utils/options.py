@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 
 
@@ -16,7 +17,7 @@ def _number(name: str, low: float, high: float | None) -> Callable[[object], obj
     def check(value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise OptionError(f"{name} must be a number {span}, got {value!r}")
-        if value < low or (high is not None and value > high):
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
             raise OptionError(f"{name} must be a number {span}, got {value!r}")
         return float(value)
 
