@@ -161,7 +161,7 @@ def delete(ctx: click.Context, session_id: str, yes: bool) -> None:
         count = store.message_count(session.id)
         if not yes:
             if not sys.stdin.isatty():
-                raise click.ClickException("refusing to delete without --yes (not a terminal)")
+                raise click.UsageError("refusing to delete without --yes (not a terminal)")
             click.confirm(
                 f"Delete session {session.id} ({session.title or 'untitled'}, "
                 f"{count} messages) for good?",

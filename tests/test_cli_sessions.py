@@ -89,7 +89,7 @@ def test_archive_restore_delete(app: FakeApp) -> None:
     assert run(app, sessions, "restore", a).exit_code == 0
     assert run(app, sessions, "archive", a).exit_code == 0
     refused = run(app, sessions, "delete", b)  # CliRunner's stdin is not a terminal
-    assert refused.exit_code == 1 and "--yes" in refused.output
+    assert refused.exit_code == 2 and "--yes" in refused.output
     assert app.store().get_session(b) is not None
     assert run(app, sessions, "delete", b, "--yes").exit_code == 0
     assert app.store().get_session(b) is None
