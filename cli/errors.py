@@ -20,7 +20,7 @@ log = structlog.get_logger()
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line to stderr and exit with `code`."""
-    click.echo(f"pocketchat: {message}", err=True)
+    click.echo(f"Error: {message}", err=True)  # the same prefix as click's own errors
     raise SystemExit(code)
 
 
