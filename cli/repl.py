@@ -262,7 +262,11 @@ class Repl:
 
         path = ensure_data_dir(self.app.settings.data_path) / "prompt_history"
         secure_file(path)
-        return PromptSession(history=FileHistory(str(path)), enable_history_search=True)
+        return PromptSession(
+            history=FileHistory(str(path)),
+            enable_history_search=True,
+            enable_open_in_editor=True,  # Ctrl+X Ctrl+E: write the message in $EDITOR
+        )
 
 
 def _title(text: str) -> str:

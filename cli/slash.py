@@ -49,6 +49,7 @@ def _help(repl: Repl, arg: str) -> None:
     for name, (_fn, text) in COMMANDS.items():
         say(f"  /{name:<10} {text}")
     say('  """        start and end a message of several lines')
+    say("  Ctrl+X Ctrl+E writes the message in $EDITOR; Up/Down and Ctrl+R search your history.")
     say("  Ctrl+C stops a reply (you stay in the chat); Ctrl+D leaves.")
 
 
