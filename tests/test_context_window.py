@@ -172,3 +172,44 @@ def test_summary_off_sends_no_summary_call(tmp_path: Path, standin: StandIn) -> 
         assert note and note[0]["role"] == "system"
     finally:
         rig.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你好世界" * 700, "é" * 1_000_000],  # the heuristic over-counts both (a 1 MB paste is cut)
+    ids=["cjk-2800-chars", "e-acute-1mb"],
+)
+def test_an_over_estimate_is_no_truncation_alarm(rig: ChatRig, standin: StandIn, text: str) -> None:
+    shared = rig.turn(text)  # a fresh database: the model has never been calibrated
+    assert not standin.requests.to("/api/chat")[-1].truncated
+    context, turn = shared["context"], shared["turn"]
+    assert turn["prompt_tokens"] < 0.8 * context["estimated_tokens"]  # the old false alarm
+    assert "truncated" not in context
+    assert not [n for n in rig.sink.notices if n.startswith("Ollama cut this prompt")]
+    assert calibration.truncation_rate(rig.store, since=0) == 0.0
+    assert calibration.load(rig.store, "llama3.2:1b").factor < 1.0  # calibrated on it instead
+
+
+@pytest.mark.parametrize(
+    ("estimated", "actual", "num_ctx", "raw", "samples", "truncated"),
+    [
+        (2807, 904, 4096, 2807, 0, False),  # CJK counted far lower than estimated
+        (3100, 1170, 4096, 3100, 5, False),  # an under-count, even once calibrated
+        (1500, 3900, 4096, 1500, 0, True),  # Ollama kept about the whole window
+        (4096, 4096, 4096, 4096, 0, True),
+        (1307, 1024, 2048, 1307, 0, True),  # the last message cut to half the window
+        (1100, 1024, 2048, 1100, 5, False),  # a prompt of half the window, as estimated
+        (5000, 1900, 4096, 5000, 3, True),  # a trusted estimate far over the window
+        (5000, 1900, 4096, 5000, 1, False),  # the raw heuristic alone: not far enough over
+        (15000, 1900, 4096, 15000, 0, True),  # ... unless wildly over
+        (2000, 0, 4096, 2000, 0, False),  # no count, no verdict
+        (2000, 4000, None, 2000, 0, False),  # no window known
+    ],
+)
+def test_truncation_signatures(
+    estimated: int, actual: int, num_ctx: int | None, raw: int, samples: int, truncated: bool
+) -> None:
+    assert (
+        calibration.looks_truncated(estimated, actual, num_ctx, raw=raw, samples=samples)
+        is truncated
+    )
