@@ -96,9 +96,19 @@ def test_a_huge_paste_is_cut_visibly_and_never_overflows(rig: ChatRig, standin: 
     assert "characters cut here to fit the context window" in sent
     assert not standin.requests.to("/api/chat")[-1].truncated
     assert shared["context"]["cut"] is True
-    assert any("its middle was cut" in n for n in rig.sink.notices)
+    assert any("it was cut to fit, marked in the text sent" in n for n in rig.sink.notices)
     stored = rig.store.get_message(shared["user_message_id"])
     assert stored is not None and stored.content == paste  # the person's text is kept whole
+
+
+def test_the_cut_notice_names_the_room_left_after_the_reply_reserve(rig: ChatRig) -> None:
+    shared = rig.turn("word " * 3500)  # ~3.5k tokens: under the window, over its room
+    assert shared["context"]["cut"] is True
+    assert rig.sink.notices == [
+        "Your message is longer than the room the context window leaves for it "
+        "(3,584 of 4,096 tokens, after the reply reserve); it was cut to fit, "
+        "marked in the text sent."
+    ]
 
 
 def test_ollama_truncating_anyway_is_said_once_and_recorded(rig: ChatRig, standin: StandIn) -> None:
