@@ -5,14 +5,20 @@
 - A node with no outgoing edges is an end: the flow stops after it, whatever it returns.
 - A node with outgoing edges must route every action it can return; an action meant to end the
   flow is listed under `ends:` as `node - action` (or `node` for all its unrouted actions).
-- Every node must be reachable from `start`.
+- Every node must be reachable from `start`, checked even when other problems were found: over
+  every readable hop between declared nodes, so a node behind a broken node or an edge on a
+  wrong action is not reported too; a node a broken edge probably meant (a node named in an
+  unreadable edge, the near match of an unknown node, the known end of such a hop) is not
+  reported either.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flows.params import did_you_mean
@@ -21,6 +27,7 @@ from flows.spec import DEFAULT, EdgeSpec, NodeSpec
 if TYPE_CHECKING:
     from flows.validate import Checker
 
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SEGMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:-\s*([A-Za-z0-9_.:-]+))?\s*$")
 ActionsOf = Callable[[NodeSpec], tuple[str, ...]]
 
@@ -51,20 +58,32 @@ def check_graph(
     start: str | None,
     actions_of: ActionsOf,
 ) -> tuple[list[EdgeSpec], frozenset[tuple[str, str]]]:
-    declared = set(map(str, data["nodes"]))
-    before = len(c.issues)
-    edges = _edges(c, data.get("edges"), nodes, declared, actions_of)
-    ends = _ends(c, data.get("ends"), nodes, declared, edges, actions_of)
-    if (
-        start in nodes and len(c.issues) == before and declared == set(nodes)
-    ):  # else it would report knock-on effects
-        _reachable(c, nodes, str(start), edges)
+    declared = [str(k) for k in data["nodes"]]
+    hops = Hops()
+    edges = _edges(c, data.get("edges"), nodes, set(declared), actions_of, hops)
+    ends = _ends(c, data.get("ends"), nodes, set(declared), edges, actions_of)
+    if start is not None and start in declared:
+        _reachable(c, declared, start, hops)
     return edges, ends
 
 
+@dataclass
+class Hops:
+    """What reachability runs over: hops between declared nodes, and nodes broken edges meant."""
+
+    links: list[tuple[str, str]] = field(default_factory=list)
+    meant: set[str] = field(default_factory=set)
+
+
 def _edges(
-    c: Checker, raw: Any, nodes: dict[str, NodeSpec], declared: set[str], actions_of: ActionsOf
+    c: Checker,
+    raw: Any,
+    nodes: dict[str, NodeSpec],
+    declared: set[str],
+    actions_of: ActionsOf,
+    reach: Hops,
 ) -> list[EdgeSpec]:
+    """The valid edges; `reach` gets every hop between declared nodes, for reachability."""
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -77,6 +96,7 @@ def _edges(
         hops = parse_edge(text) if isinstance(text, str) else None
         if hops is None:
             c.add(line, None, f"cannot read edge {text!r}; write 'a >> b' or 'a - action >> b'")
+            reach.meant.update(w for w in WORD.findall(str(text)) if w in declared)
             continue
         for src, action, dst in hops:
             bad = False
@@ -88,7 +108,13 @@ def _edges(
                         f"edge names an unknown node{did_you_mean(end, sorted(declared))}",
                     )
                     bad = True
-            if bad or src not in nodes or dst not in nodes:
+            if bad:
+                for end in (src, dst):
+                    near = difflib.get_close_matches(end, sorted(declared), n=1)
+                    reach.meant.update([end] if end in declared else near)
+                continue
+            reach.links.append((src, dst))
+            if src not in nodes or dst not in nodes:
                 continue
             can = actions_of(nodes[src])
             if action not in can:
@@ -169,14 +195,15 @@ def _ends(
     return frozenset(ends)
 
 
-def _reachable(c: Checker, nodes: dict[str, NodeSpec], start: str, edges: list[EdgeSpec]) -> None:
+def _reachable(c: Checker, declared: list[str], start: str, hops: Hops) -> None:
+    """Report the declared nodes no hop leads to from `start` (see the module's notes)."""
     seen, todo = {start}, [start]
     while todo:
         current = todo.pop()
-        for e in edges:
-            if e.src == current and e.dst not in seen:
-                seen.add(e.dst)
-                todo.append(e.dst)
-    for node_id, node in nodes.items():
-        if node_id not in seen:
-            c.add(node.line, node_id, f"unreachable from start node '{start}'")
+        for src, dst in hops.links:
+            if src == current and dst not in seen:
+                seen.add(dst)
+                todo.append(dst)
+    for node_id in declared:
+        if node_id not in seen and node_id not in hops.meant:
+            c.add(c.line("nodes", node_id), node_id, f"unreachable from start node '{start}'")

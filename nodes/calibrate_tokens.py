@@ -29,6 +29,7 @@ NOTICE = (
 @dataclass(frozen=True)
 class CalibrateInput:
     sample: calibration.Sample | None
+    samples: int = 0  # the model's calibrated turns so far: how far its estimate is trusted
 
 
 class CalibrateTokens(PocketNode):
@@ -42,23 +43,31 @@ class CalibrateTokens(PocketNode):
             return CalibrateInput(None)
         if not context.get("raw_tokens"):
             return CalibrateInput(None)
+        model = shared["model"]
         return CalibrateInput(
             calibration.Sample(
-                model=shared["model"],
+                model=model,
                 raw=int(context["raw_tokens"]),
                 estimated=int(context["estimated_tokens"]),
                 actual=actual,
                 num_ctx=context.get("num_ctx"),
                 session_id=shared.get("session_id"),
                 message_id=turn.get("message_id"),
-            )
+            ),
+            samples=calibration.load(self.deps.store, model).samples,
         )
 
     def exec(self, prep_res: CalibrateInput) -> bool:
         sample = prep_res.sample
         if sample is None:
             return False
-        return calibration.looks_truncated(sample.estimated, sample.actual, sample.num_ctx)
+        return calibration.looks_truncated(
+            sample.estimated,
+            sample.actual,
+            sample.num_ctx,
+            raw=sample.raw,
+            samples=prep_res.samples,
+        )
 
     def post(self, shared: Shared, prep_res: CalibrateInput, exec_res: bool) -> str:
         sample = prep_res.sample

@@ -44,9 +44,10 @@ def normalise(prompt: str) -> str:
 class CacheInput:
     enabled: bool
     user_message: str
-    model: str
     options: dict[str, Any]
-    prompt: list[dict[str, str]]
+    keys: reply_cache.CacheKeys | None = None  # None when the cache is off
+    found: reply_cache.CachedReply | None = None  # the candidate entry, whatever its age
+    fresh_since: float = 0.0  # epoch seconds: an older entry is no normal hit
 
 
 @dataclass(frozen=True)
@@ -66,25 +67,33 @@ class CheckCache(PocketNode):
         self.mode = mode
 
     def prep(self, shared: Shared) -> CacheInput:
+        """Read the session's options and the candidate entry (by key; by prompt in fallback)."""
         session = shared["session"]
         options = session.options or {}
-        return CacheInput(
-            enabled=self.deps.settings.cache.enabled
+        sent = reply_cache.request_options(options)
+        enabled = (
+            self.deps.settings.cache.enabled
             and options.get("cache", True) is not False
-            and not shared.get("regenerate"),
-            user_message=shared.get("user_message") or "",
-            model=session.model,
-            options=reply_cache.request_options(options),
-            prompt=shared.get("prompt", []),
+            and not shared.get("regenerate")
         )
-
-    def exec(self, prep_res: CacheInput) -> CacheVerdict:
-        if not prep_res.enabled:
-            return CacheVerdict(None, "off")
-        keys = reply_cache.keys(prep_res.model, prep_res.options, prep_res.prompt)
+        user_message = shared.get("user_message") or ""
+        if not enabled:
+            return CacheInput(False, user_message, sent)
+        keys = reply_cache.keys(session.model, sent, shared.get("prompt", []))
         store = self.deps.store
         if self.mode == "fallback":
             found = reply_cache.lookup_any(store, keys.prompt_key)
+        else:
+            found = reply_cache.lookup(store, keys.key)
+        fresh_since = self.deps.clock.now() - self.deps.settings.cache.ttl_seconds
+        return CacheInput(True, user_message, sent, keys, found, fresh_since)
+
+    def exec(self, prep_res: CacheInput) -> CacheVerdict:
+        """Decide from what prep read: FAQ first, then determinism and age."""
+        if not prep_res.enabled:
+            return CacheVerdict(None, "off")
+        found, keys = prep_res.found, prep_res.keys
+        if self.mode == "fallback":
             return CacheVerdict(found.reply if found else None, "fallback", keys)
         faq = {normalise(k): v for k, v in self.deps.settings.cache.faq.items()}
         answer = faq.get(normalise(prep_res.user_message))
@@ -92,9 +101,8 @@ class CheckCache(PocketNode):
             return CacheVerdict(answer, "faq")
         if not reply_cache.deterministic(prep_res.options):
             return CacheVerdict(None, "nondeterministic")
-        fresh_since = self.deps.clock.now() - self.deps.settings.cache.ttl_seconds
-        found = reply_cache.lookup(store, keys.key, fresh_since=fresh_since)
-        return CacheVerdict(found.reply if found else None, "reply", keys)
+        fresh = found is not None and found.fresh(prep_res.fresh_since)
+        return CacheVerdict(found.reply if found and fresh else None, "reply", keys)
 
     def post(self, shared: Shared, prep_res: CacheInput, exec_res: CacheVerdict) -> str:
         hit = exec_res.text is not None

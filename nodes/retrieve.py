@@ -7,12 +7,14 @@ are merged by reciprocal rank fusion (`rrf_k`); a hit's `score` is then the fuse
 `cosine` its dense similarity (None when only the text search found it).
 Writes shared["retrieved"]: a list of hits {chunk_id, score, cosine, path, chunk, text}, best
 first. Actions: `default`, or `failed` with shared["error"].
+`prep` reads the matrix and the text search's candidates, `exec` only scores, and `post` reads
+the text of the chunks it picked (known only after scoring; see docs/rag.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import structlog
 
@@ -27,10 +29,12 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class RetrieveInput:
-    collection: str | None
     vector: list[float]
-    model: str
-    text: str
+    matrix: vector_index.Matrix
+    text_ids: list[int]  # the text search's candidates, best first (hybrid only)
+
+
+Ranked = list[tuple[int, float, float | None]]  # (chunk id, score, cosine), best first
 
 
 class Retrieve(PocketNode):
@@ -53,45 +57,51 @@ class Retrieve(PocketNode):
         self.rrf_k = rrf_k
         self.collection = collection
 
-    def prep(self, shared: Shared) -> RetrieveInput:
-        return RetrieveInput(
-            collection=collection_name(shared, self.collection),
-            vector=list(shared.get("query_vector") or []),
-            model=str(shared.get("embed_model") or self.deps.settings.rag.embed_model),
-            text=last_user_text(shared),
-        )
-
-    def exec(self, prep_res: RetrieveInput) -> list[dict[str, Any]] | Failure:
+    def prep(self, shared: Shared) -> RetrieveInput | Failure:
+        """Read the collection's matrix and, for hybrid search, the text search's candidates."""
+        name = collection_name(shared, self.collection)
+        vector = list(shared.get("query_vector") or [])
+        model = str(shared.get("embed_model") or self.deps.settings.rag.embed_model)
         store = self.deps.store
         try:
-            found = store.rag_collection(prep_res.collection or "")
-            m = vector_index.matrix(store, found.id, prep_res.model)
-            dense = vector_index.top_k(
-                m, prep_res.vector, self.candidates if self.hybrid else self.top_k
-            )
-        except Exception as exc:  # an unknown collection, a dimension mismatch: one line
+            found = store.rag_collection(name or "")
+            m = vector_index.matrix(store, found.id, model)
+            text = last_user_text(shared)
+            text_ids = store.rag_text_search(found.id, text, self.candidates) if self.hybrid else []
+        except Exception as exc:  # an unknown collection: one line
+            return failure(exc, self.deps)
+        return RetrieveInput(vector, m, text_ids)
+
+    def exec(self, prep_res: RetrieveInput | Failure) -> Ranked | Failure:
+        """Score: exact cosine, fused with the text candidates by rank when hybrid."""
+        if isinstance(prep_res, Failure):
+            return prep_res
+        k = self.candidates if self.hybrid else self.top_k
+        try:
+            dense = vector_index.top_k(prep_res.matrix, prep_res.vector, k)
+        except Exception as exc:  # a dimension mismatch: one line
             return failure(exc, self.deps)
         cosine = dict(dense)
         if self.hybrid:
-            text_ids = store.rag_text_search(found.id, prep_res.text, self.candidates)
-            ranked = rrf.fuse([[i for i, _ in dense], text_ids], self.rrf_k)[: self.top_k]
+            fused = [[i for i, _ in dense], prep_res.text_ids]
+            ranked = rrf.fuse(fused, self.rrf_k)[: self.top_k]
         else:
             ranked = dense
-        records = store.rag_chunks([i for i, _ in ranked])
-        hits = [
-            {"chunk_id": i, "score": round(score, 6),
-             "cosine": round(cosine[i], 6) if i in cosine else None,
-             "path": records[i].path, "chunk": records[i].ord, "text": records[i].text}
-            for i, score in ranked if i in records
-        ]  # fmt: skip
-        return hits
+        return [(i, score, cosine.get(i)) for i, score in ranked]
 
     def post(
-        self, shared: Shared, prep_res: RetrieveInput, exec_res: list[dict[str, Any]] | Failure
+        self, shared: Shared, prep_res: RetrieveInput | Failure, exec_res: Ranked | Failure
     ) -> str:
+        """Write the hits; the picked chunks' text is read here, once scoring chose them."""
         if isinstance(exec_res, Failure):
             return fail(shared, exec_res)
-        shared["retrieved"] = exec_res
-        log.info("chunks_retrieved", collection=prep_res.collection, hits=len(exec_res),
-                 hybrid=self.hybrid)  # fmt: skip
+        records = self.deps.store.rag_chunks([i for i, _, _ in exec_res])
+        shared["retrieved"] = [
+            {"chunk_id": i, "score": round(score, 6),
+             "cosine": round(cos, 6) if cos is not None else None,
+             "path": records[i].path, "chunk": records[i].ord, "text": records[i].text}
+            for i, score, cos in exec_res if i in records
+        ]  # fmt: skip
+        log.info("chunks_retrieved", collection=collection_name(shared, self.collection),
+                 hits=len(shared["retrieved"]), hybrid=self.hybrid)  # fmt: skip
         return "default"

@@ -116,8 +116,9 @@ class TrimContext(PocketNode):
         }
         if exec_res.cut:
             self.deps.sink.notice(
-                f"Your message is longer than the context window ({exec_res.num_ctx:,} "
-                "tokens); its middle was cut to fit, marked in the text sent."
+                "Your message is longer than the room the context window leaves for it "
+                f"({exec_res.budget:,} of {exec_res.num_ctx:,} tokens, after the reply "
+                "reserve); it was cut to fit, marked in the text sent."
             )
         if exec_res.dropped:
             log.info("context_trimmed", dropped=exec_res.dropped, budget=exec_res.budget)

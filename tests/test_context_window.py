@@ -96,9 +96,19 @@ def test_a_huge_paste_is_cut_visibly_and_never_overflows(rig: ChatRig, standin: 
     assert "characters cut here to fit the context window" in sent
     assert not standin.requests.to("/api/chat")[-1].truncated
     assert shared["context"]["cut"] is True
-    assert any("its middle was cut" in n for n in rig.sink.notices)
+    assert any("it was cut to fit, marked in the text sent" in n for n in rig.sink.notices)
     stored = rig.store.get_message(shared["user_message_id"])
     assert stored is not None and stored.content == paste  # the person's text is kept whole
+
+
+def test_the_cut_notice_names_the_room_left_after_the_reply_reserve(rig: ChatRig) -> None:
+    shared = rig.turn("word " * 3500)  # ~3.5k tokens: under the window, over its room
+    assert shared["context"]["cut"] is True
+    assert rig.sink.notices == [
+        "Your message is longer than the room the context window leaves for it "
+        "(3,584 of 4,096 tokens, after the reply reserve); it was cut to fit, "
+        "marked in the text sent."
+    ]
 
 
 def test_ollama_truncating_anyway_is_said_once_and_recorded(rig: ChatRig, standin: StandIn) -> None:
@@ -172,3 +182,44 @@ def test_summary_off_sends_no_summary_call(tmp_path: Path, standin: StandIn) -> 
         assert note and note[0]["role"] == "system"
     finally:
         rig.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你好世界" * 700, "é" * 1_000_000],  # the heuristic over-counts both (a 1 MB paste is cut)
+    ids=["cjk-2800-chars", "e-acute-1mb"],
+)
+def test_an_over_estimate_is_no_truncation_alarm(rig: ChatRig, standin: StandIn, text: str) -> None:
+    shared = rig.turn(text)  # a fresh database: the model has never been calibrated
+    assert not standin.requests.to("/api/chat")[-1].truncated
+    context, turn = shared["context"], shared["turn"]
+    assert turn["prompt_tokens"] < 0.8 * context["estimated_tokens"]  # the old false alarm
+    assert "truncated" not in context
+    assert not [n for n in rig.sink.notices if n.startswith("Ollama cut this prompt")]
+    assert calibration.truncation_rate(rig.store, since=0) == 0.0
+    assert calibration.load(rig.store, "llama3.2:1b").factor < 1.0  # calibrated on it instead
+
+
+@pytest.mark.parametrize(
+    ("estimated", "actual", "num_ctx", "raw", "samples", "truncated"),
+    [
+        (2807, 904, 4096, 2807, 0, False),  # CJK counted far lower than estimated
+        (3100, 1170, 4096, 3100, 5, False),  # an under-count, even once calibrated
+        (1500, 3900, 4096, 1500, 0, True),  # Ollama kept about the whole window
+        (4096, 4096, 4096, 4096, 0, True),
+        (1307, 1024, 2048, 1307, 0, True),  # the last message cut to half the window
+        (1100, 1024, 2048, 1100, 5, False),  # a prompt of half the window, as estimated
+        (5000, 1900, 4096, 5000, 3, True),  # a trusted estimate far over the window
+        (5000, 1900, 4096, 5000, 1, False),  # the raw heuristic alone: not far enough over
+        (15000, 1900, 4096, 15000, 0, True),  # ... unless wildly over
+        (2000, 0, 4096, 2000, 0, False),  # no count, no verdict
+        (2000, 4000, None, 2000, 0, False),  # no window known
+    ],
+)
+def test_truncation_signatures(
+    estimated: int, actual: int, num_ctx: int | None, raw: int, samples: int, truncated: bool
+) -> None:
+    assert (
+        calibration.looks_truncated(estimated, actual, num_ctx, raw=raw, samples=samples)
+        is truncated
+    )

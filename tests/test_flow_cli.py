@@ -66,7 +66,8 @@ def test_validate_prints_every_problem_without_traceback() -> None:
     assert code == 1
     assert "Traceback" not in out
     lines = out.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
+    assert f"{file}:7: node 'needs': unreachable from start node 'greet'" in lines
     assert lines[0] == f"{file}:3: unknown top-level key 'colour'"
     assert lines[1] == f"{file}:5: node 'greet': unknown node type 'Gret' (did you mean 'Greet'?)"
 

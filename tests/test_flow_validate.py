@@ -153,6 +153,21 @@ def test_unreachable_node(tmp_path: Path) -> None:
     assert out == ["f.yaml:6: node 'c': unreachable from start node 'a'"]
 
 
+def test_unreachable_node_and_bad_edge_in_one_run(tmp_path: Path) -> None:
+    text = GOOD.replace("b: {type: Finish}", "b: {type: Finish}\n  c: {type: Finish}")
+    out = problems(tmp_path, text + "  - b >> bb\n")
+    assert out == [
+        "f.yaml:6: node 'c': unreachable from start node 'a'",
+        "f.yaml:9: node 'bb': edge names an unknown node (did you mean 'b'?)",
+    ]
+
+
+def test_no_knock_on_unreachable_past_a_broken_node(tmp_path: Path) -> None:
+    text = GOOD.replace("b: {type: Finish}", "b: {type: Finsh}\n  c: {type: Finish}")
+    out = problems(tmp_path, text + "  - b >> c\n")
+    assert out == ["f.yaml:5: node 'b': unknown node type 'Finsh' (did you mean 'Finish'?)"]
+
+
 def test_unknown_start(tmp_path: Path) -> None:
     out = problems(tmp_path, GOOD.replace("start: a", "start: aa"))
     assert out == ["f.yaml:2: start node 'aa' is not defined (did you mean 'a'?)"]
@@ -236,9 +251,10 @@ def test_every_problem_is_reported() -> None:
         (7, "needs"),
         (7, "needs"),
         (7, "needs"),
+        (7, "needs"),  # unreachable too: found although the file has other errors
         (12, "dne"),
     ]
-    assert "(and 6 more problems)" in str(info.value)
+    assert "(and 7 more problems)" in str(info.value)
 
 
 def test_resolve_flow_by_name_and_path(tmp_path: Path) -> None:

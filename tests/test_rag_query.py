@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
+from config.settings import Settings
+from nodes.deps import Deps
+from nodes.rag_common import Failure
+from nodes.retrieve import Retrieve
 from tests.rag_support import invoke, open_store, write_docs
 from tests.standin import StandIn
 from utils import vector_index
 from utils.chunking import chunk_text
+from utils.clock import SystemClock
 from utils.rrf import fuse
+from utils.sink import RecordingSink
+from utils.store import Store
 
 
 def _ingest(standin: StandIn, tmp_path: Path) -> Path:
@@ -103,6 +112,33 @@ def test_matrix_is_cached_until_the_collection_changes(standin: StandIn, tmp_pat
         (tmp_path / "docs" / "new.md").write_text("Penguins cannot fly.")
         invoke(standin, data, "rag", "ingest", str(tmp_path / "docs"), "-C", "n")
         assert vector_index.matrix(store, cid, "nomic-embed-text").vectors.shape == (7, 64)
+    finally:
+        store.close()
+
+
+def test_retrieve_reads_in_prep_and_exec_only_scores(standin: StandIn, tmp_path: Path) -> None:
+    data = _ingest(standin, tmp_path)
+    store = open_store(data)
+    closed = Store.open(tmp_path / "closed.db", SystemClock())
+    closed.close()  # any read in exec fails
+    try:
+        deps = Deps(Settings(), store, cast(Any, None), RecordingSink(), SystemClock())
+        m = vector_index.matrix(store, store.rag_collection("n").id, "nomic-embed-text")
+        shared: dict[str, Any] = {"collection": "n", "query_vector": m.vectors[0].tolist(),
+                                  "embed_model": "nomic-embed-text",
+                                  "user_message": "keeper polishes lens"}  # fmt: skip
+        for hybrid in (False, True):
+            prep_res = Retrieve(deps, hybrid=hybrid).prep(shared)
+            ranked = Retrieve(replace(deps, store=closed), hybrid=hybrid).exec(prep_res)
+            assert not isinstance(ranked, Failure), ranked
+            own = int(m.ids[0])  # the chunk whose own vector is the query: first by cosine
+            assert own in [i for i, _, _ in ranked[: 2 if hybrid else 1]]
+            whole = dict(shared)
+            Retrieve(deps, hybrid=hybrid).run(whole)
+            assert Retrieve(deps, hybrid=hybrid).post(shared, prep_res, ranked) == "default"
+            assert shared["retrieved"] == whole["retrieved"]
+        unknown = Retrieve(deps).prep({**shared, "collection": "nope"})
+        assert isinstance(unknown, Failure) and "no collection 'nope'" in unknown.line
     finally:
         store.close()
 

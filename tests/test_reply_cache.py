@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from nodes.check_cache import CheckCache
 from tests.chat_rig import ChatRig
 from tests.standin import StandIn
 from utils import reply_cache
+from utils.store import Store
 
 SYSTEM = "You are terse."
 DETERMINISTIC = {"temperature": 0}
@@ -116,3 +119,21 @@ def test_ollama_down_without_a_cached_reply_says_so(rig: ChatRig, standin: Stand
     assert message.meta["error"] == rig.sink.notices[-1]
     assert "cached" not in message.meta
     assert shared["cache"] == {"mode": "fallback", "source": "fallback", "hit": False}
+
+
+@pytest.mark.parametrize("mode", ["check", "fallback"])
+def test_check_cache_reads_in_prep_and_exec_only_decides(
+    rig: ChatRig, tmp_path: Path, mode: str
+) -> None:
+    first = ask(rig, "tides", options=DETERMINISTIC)
+    shared = {"session": first["session"], "prompt": first["prompt"], "user_message": "tides"}
+    prep_res = CheckCache(rig.deps, mode=mode).prep(shared)
+    closed = Store.open(tmp_path / "closed.db", rig.clock)
+    closed.close()  # any read in exec would fail
+    verdict = CheckCache(replace(rig.deps, store=closed), mode=mode).exec(prep_res)
+    assert verdict.text == "About tides: it depends."
+    assert verdict.source == ("reply" if mode == "check" else "fallback")
+    rig.clock.advance(3601)  # past the TTL: prep still reads the entry, exec says it is stale
+    stale = CheckCache(rig.deps, mode=mode).prep(shared)
+    assert stale.found is not None
+    assert (CheckCache(rig.deps, mode=mode).exec(stale).text is None) is (mode == "check")

@@ -49,23 +49,40 @@ def load(store: Store, model: str) -> Calibration:
     return Calibration(float(row[0]), int(row[1])) if row else Calibration()
 
 
-def looks_truncated(estimated: int, actual: int, num_ctx: int | None) -> bool:
+CLOSE_TO_WINDOW = 0.9  # Ollama kept about the whole window: it dropped or cut something
+OVER_WINDOW = 1.15  # a calibrated estimate this far over the window cannot be noise
+RAW_OVER_WINDOW = 3.5  # the raw heuristic can over-count CJK text about threefold
+TRUSTED_SAMPLES = 3  # calibrated turns before the estimate is trusted near the window
+HALF_WINDOW_BAND = 0.01  # the middle cut leaves num_ctx/2 tokens, give or take 1% of num_ctx
+CLEARLY_LESS = 1.15  # at half the window, an estimate this far above the count means a cut
+
+
+def looks_truncated(
+    estimated: int, actual: int, num_ctx: int | None, *, raw: int | None = None, samples: int = 0
+) -> bool:
     """Did Ollama cut the prompt anyway? Its count is the only signal it gives.
 
-    - it counted the whole window (or more): it must have dropped or cut something;
-    - it counted far fewer tokens than a prompt near the window should have: messages were
-      dropped, or the middle cut to about half the window (the estimate is calibrated, so a
-      20% shortfall is not noise);
-    - it counted most of the window and far more than expected: the estimate was too low,
-      so the prompt most likely overflowed and Ollama dropped the oldest messages.
+    Only Ollama's signatures of a cut count, never a count merely lower than the estimate
+    (that is the estimator's error, and calibration corrects it):
+    - it counted about the whole window (>= 90%): the prompt overflowed and Ollama kept
+      what fits, dropping the oldest messages or the start of the text;
+    - the estimate says the prompt was clearly over the window (calibrated over >= 3 turns and
+      15% over, or the raw heuristic 3.5x over) and Ollama counted no more than the window;
+    - it counted num_ctx/2 (±1% of the window) and clearly less than estimated: even the last
+      message did not fit, so the runner cut the middle of the prompt down to half the window.
     """
     if not num_ctx or actual <= 0:
         return False
-    if actual >= num_ctx:
+    if actual >= CLOSE_TO_WINDOW * num_ctx:
         return True
-    if estimated >= 0.5 * num_ctx and actual < 0.8 * estimated:
+    if samples >= TRUSTED_SAMPLES:
+        over = estimated > OVER_WINDOW * num_ctx
+    else:
+        over = (estimated if raw is None else raw) > RAW_OVER_WINDOW * num_ctx
+    if over:
         return True
-    return actual >= 0.75 * num_ctx and actual > 1.5 * estimated
+    half = abs(actual - num_ctx / 2) <= max(2.0, HALF_WINDOW_BAND * num_ctx)
+    return half and estimated > CLEARLY_LESS * actual
 
 
 def record(store: Store, sample: Sample, truncated: bool, at: float) -> Calibration:

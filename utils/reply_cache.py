@@ -38,6 +38,10 @@ class CachedReply:
     created_at: str
     hits: int
 
+    def fresh(self, since: float) -> bool:
+        """Created at or after `since` (epoch seconds)?"""
+        return self.created_at >= iso(since)
+
 
 def _digest(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -71,11 +75,10 @@ def deterministic(options: Mapping[str, Any]) -> bool:
     return zero or fixed_seed
 
 
-def lookup(store: Store, key: str, *, fresh_since: float) -> CachedReply | None:
-    """The entry for `key` created at or after `fresh_since` (epoch seconds)."""
+def lookup(store: Store, key: str) -> CachedReply | None:
+    """The entry for `key`, whatever its age (`CachedReply.fresh` tells)."""
     row = store.db.execute(
-        "SELECT reply, created_at, hits FROM reply_cache WHERE key = ? AND created_at >= ?",
-        [key, iso(fresh_since)],
+        "SELECT reply, created_at, hits FROM reply_cache WHERE key = ?", [key]
     ).fetchone()
     return CachedReply(row[0], row[1], int(row[2])) if row else None
 
