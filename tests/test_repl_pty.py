@@ -85,6 +85,21 @@ def test_a_conversation_switch_export_leave_and_come_back(standin: StandIn, tmp_
     again.expect(pexpect.EOF)
 
 
+def test_a_bracketed_paste_of_several_lines_is_one_message(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    child = spawn(standin, data)
+    child.send("\x1b[200~first pasted line\nsecond pasted line\x1b[201~")  # the terminal's paste
+    child.send("\r")
+    child.expect_exact("You sent 1 message(s).")
+    child.expect_exact(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+    users = [r["content"] for r in rows(data) if r["role"] == "user"]
+    assert users == ["first pasted line\nsecond pasted line"]
+
+
 def test_ctrl_c_stops_a_reply_and_stays_in_the_chat(standin: StandIn, tmp_path: Path) -> None:
     data = tmp_path / "data"
     standin.reply = replies.essay(80)
