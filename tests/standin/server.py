@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -68,6 +69,13 @@ class StandInHTTPServer(ThreadingHTTPServer):
         with self._conns_lock:
             self._conns.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a finished process dropping its kept-alive connection) is
+        routine, as for Go's net/http: say nothing. Anything else is printed as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Shut down every open client connection (wakes handlers blocked on reads)."""
