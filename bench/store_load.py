@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,29 +79,15 @@ def run() -> list[dict[str, Any]]:
         return _run()
 
 
-def _measure(store: Store, tmp: Path, n: int) -> tuple[list[dict[str, Any]], float, float]:
-    """Rows for one size, and the two load times (SQLite, JSON) in ms."""
-    sid = _sqlite_session(store, n)
-    path = tmp / f"session-{n}.json"
-    path.write_text(json.dumps({"messages": [_message(i) for i in range(n)]}))
-    repeat = 5 if n >= 100_000 else 20
-    assert len(store.window(sid, WINDOW)) == min(n, WINDOW)
-    load_sqlite = _median_ms(lambda: store.window(sid, WINDOW), 50)
-    load_json = _median_ms(lambda: _json_load(path), repeat)
-    append_sqlite = _median_ms(lambda: store.append_message(sid, "user", "hi"), repeat)
-    append_json = _median_ms(lambda: _json_append(path), repeat)
-    size_mb = path.stat().st_size / 1e6
-    rows = [
-        {"name": f"store_window_load_{n}", "value": round(load_sqlite, 3), "unit": "ms",
-         "note": f"SQLite window of {WINDOW}, {n} messages stored"},
-        {"name": f"json_file_load_{n}", "value": round(load_json, 3), "unit": "ms",
-         "note": f"seed: json.load whole file ({size_mb:.1f} MB), last {WINDOW}"},
-        {"name": f"store_append_{n}", "value": round(append_sqlite, 3), "unit": "ms",
-         "note": "SQLite append_message (one transaction)"},
-        {"name": f"json_file_append_{n}", "value": round(append_json, 3), "unit": "ms",
-         "note": "seed: load, append, rewrite whole file"},
-    ]  # fmt: skip
-    return rows, load_sqlite, load_json
+def _window_medians(store: Store, sids: dict[int, str], rounds: int = 200) -> dict[int, float]:
+    """Window loads for every size, interleaved round by round (side by side), median ms."""
+    times: dict[int, list[float]] = {n: [] for n in sids}
+    for _ in range(rounds):
+        for n, sid in sids.items():
+            t0 = time.perf_counter()
+            store.window(sid, WINDOW)
+            times[n].append((time.perf_counter() - t0) * 1000)
+    return {n: statistics.median(t) for n, t in times.items()}
 
 
 def _run() -> list[dict[str, Any]]:
@@ -109,9 +96,32 @@ def _run() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "bench.db", SystemClock())
         try:
+            sids = {n: _sqlite_session(store, n) for n in SIZES}
+            paths = {n: Path(tmp) / f"session-{n}.json" for n in SIZES}
+            for n, path in paths.items():
+                path.write_text(json.dumps({"messages": [_message(i) for i in range(n)]}))
+                assert len(store.window(sids[n], WINDOW)) == min(n, WINDOW)
+            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a long-lived database is
+            window = _window_medians(store, sids)
             for n in SIZES:
-                size_rows, load["sqlite", n], load["json", n] = _measure(store, Path(tmp), n)
-                rows += size_rows
+                repeat = 5 if n >= 100_000 else 20
+                load["sqlite", n] = window[n]
+                path, sid = paths[n], sids[n]
+                load["json", n] = _median_ms(partial(_json_load, path), repeat)
+                append_sqlite = _median_ms(partial(store.append_message, sid, "user", "hi"), repeat)
+                append_json = _median_ms(partial(_json_append, path), repeat)
+                size_mb = paths[n].stat().st_size / 1e6
+                rows += [
+                    {"name": f"store_window_load_{n}", "value": round(window[n], 3), "unit": "ms",
+                     "note": f"SQLite window of {WINDOW}, {n} messages stored"},
+                    {"name": f"json_file_load_{n}", "value": round(load["json", n], 3),
+                     "unit": "ms",
+                     "note": f"seed: json.load whole file ({size_mb:.1f} MB), last {WINDOW}"},
+                    {"name": f"store_append_{n}", "value": round(append_sqlite, 3), "unit": "ms",
+                     "note": "SQLite append_message (one transaction)"},
+                    {"name": f"json_file_append_{n}", "value": round(append_json, 3),
+                     "unit": "ms", "note": "seed: load, append, rewrite whole file"},
+                ]  # fmt: skip
         finally:
             store.close()
     big, small = SIZES[-1], SIZES[0]
