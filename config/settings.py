@@ -57,6 +57,7 @@ class ContextSettings:
     default_num_ctx: int = 4096
     summary: bool = True
     summary_max_tokens: int = 200
+    summary_batch: int = 6
 
 
 @dataclass(frozen=True)

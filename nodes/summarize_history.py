@@ -70,7 +70,7 @@ class SummarizeHistory(PocketNode):
         previous = summaries.latest(store, session.id, session.context_start_seq)
         after = max(previous.covers_to_seq if previous else 0, session.context_start_seq - 1)
         turns = summaries.uncovered(store, session.id, after, first_kept)
-        if not turns:
+        if len(turns) < max(1, settings.summary_batch):  # one call per batch, not per turn
             return None
         num_ctx = int(context.get("num_ctx") or self.deps.settings.context.default_num_ctx)
         options: dict[str, Any] = {
