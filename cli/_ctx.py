@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,13 +19,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
     from utils.clock import Clock
     from utils.store import Store
-
-
-class AppContext(Protocol):
-    @property
-    def settings(self) -> Settings: ...
-
-    def store(self) -> Store: ...
 
 
 def get_store(ctx: click.Context) -> Store:

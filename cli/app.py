@@ -140,10 +140,12 @@ class App:
         if self._registry is None:
             from nodes.registry import builtin_registry
 
-            self._registry = builtin_registry()
-            for module in self.settings.imports:
-                self._registry.import_module(module)
+            self._registry = builtin_registry()  # the config's `imports` go through the loader
         return self._registry
+
+    def extra_imports(self) -> list[str]:
+        """The config's `imports:`: node modules for every flow (the loader imports them)."""
+        return list(self.settings.imports)
 
     def gate(self) -> SqliteGate | None:
         """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
@@ -177,6 +179,9 @@ class App:
         )
 
     def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
         if self._gate is not None:
             self._gate.close()
             self._gate = None

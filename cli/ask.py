@@ -36,7 +36,7 @@ def ask(
     is not a terminal. -c or -s ID continue a session; otherwise a new one is started.
     """
     from cli.sink import TerminalSink
-    from cli.turns import TurnRunner, clean_text, parse_options, resolve_auto_pull
+    from cli.turns import TurnRunner, clean_text, parse_options, resolve_auto_pull, title_from
     from utils.sink import RecordingSink
 
     if session_id and continue_:
@@ -74,7 +74,7 @@ def ask(
         model=model,
         system=system,
         options=parsed or None,
-        title=None if sid else _title(text),
+        title=None if sid else title_from(text),
     )
     turn = shared.get("turn") or {}
     status = turn.get("status", "failed")
@@ -97,11 +97,6 @@ def _read_prompt(prompt: str | None) -> tuple[str, bool]:
     if prompt is None:
         raise click.UsageError("give a PROMPT, or pipe text to `ask -`")
     return prompt, False
-
-
-def _title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 60 else line[:57] + "…"
 
 
 def _as_json(shared: dict[str, Any], sink: Any) -> dict[str, Any]:

@@ -47,7 +47,9 @@ def chat(
     try:
         version = llm.version()
     except Exception as exc:
-        line = exc.user_line(app.host_display) if hasattr(exc, "user_line") else str(exc)
+        from cli.errors import describe
+
+        line = describe(exc, app)[1]
         raise click.ClickException(str(line)) from None
     store = app.store()
     session = None

@@ -49,13 +49,20 @@ class LeaseKeeper:
         self.session_id = None
 
     def _beat(self, session_id: str, ttl: float, stop: threading.Event) -> None:
+        """Renew every ttl/3 on its own connection; a failed beat is logged and retried."""
         from utils.store import Store
 
-        store = Store.open(self.app.settings.db_path, self.app.clock, migrate=False)
+        store: Store | None = None
         try:
             while not stop.wait(ttl / 3):
-                store.renew_lease(session_id, self.holder, ttl)
-        except Exception as exc:  # a lost heartbeat only lets the lease expire
-            log.warning("session_lease_heartbeat_failed", error=str(exc))
+                try:
+                    if store is None:
+                        store = Store.open(self.app.settings.db_path, self.app.clock, migrate=False)
+                    if not store.renew_lease(session_id, self.holder, ttl):
+                        log.warning("session_lease_lost", session_id=session_id)
+                        store.acquire_lease(session_id, self.holder, ttl)
+                except Exception as exc:  # the next beat tries again; the lease may lapse
+                    log.warning("session_lease_heartbeat_failed", error=str(exc))
         finally:
-            store.close()
+            if store is not None:
+                store.close()

@@ -14,7 +14,7 @@ import click
 
 from cli.leases import LeaseKeeper
 from cli.sink import TerminalSink
-from cli.turns import TurnRunner, clean_text
+from cli.turns import TurnRunner, clean_text, title_from
 
 if TYPE_CHECKING:
     from cli.app import App
@@ -97,7 +97,12 @@ class Repl:
         cleaned, replaced = clean_text(text)
         if replaced:
             self.sink.notice("Control characters in your message were replaced with U+FFFD.")
-        self._wait_for_warmup()
+        try:
+            self._wait_for_warmup()
+        except KeyboardInterrupt:  # nothing was sent or stored yet; the line is in the history
+            self.sink.status("")
+            self.sink.notice("(stopped while the model was loading; not sent — Up brings it back)")
+            return
         try:
             shared = self.runner.turn(
                 collection=self.collection,
@@ -107,7 +112,7 @@ class Repl:
                 model=self.model,
                 system=self.pending_system,
                 options=self.pending_options or None,
-                title=self.pending_title or (None if self.session else _title(cleaned)),
+                title=self.pending_title or (None if self.session else title_from(cleaned)),
                 context_mode=self.pending_context_mode,
             )
         except KeyboardInterrupt:
@@ -170,8 +175,9 @@ class Repl:
                     self.warmup_events.append(Event(MODEL_LOAD, seconds, model=model,
                                                     data={"source": "warmup"}))  # fmt: skip
             except Exception as exc:  # the first turn reports it properly
-                line = exc.user_line(self.app.host_display) if hasattr(exc, "user_line") else exc
-                self.warmup_result.append(f"(could not load {model}: {line})")
+                from cli.errors import describe
+
+                self.warmup_result.append(f"(could not load {model}: {describe(exc, self.app)[1]})")
 
         self.warmup = threading.Thread(target=load, name="warmup", daemon=True)
         self.warmup.start()
@@ -267,8 +273,3 @@ class Repl:
             enable_history_search=True,
             enable_open_in_editor=True,  # Ctrl+X Ctrl+E: write the message in $EDITOR
         )
-
-
-def _title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 60 else line[:57] + "…"

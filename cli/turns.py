@@ -114,3 +114,9 @@ def require_collection(spec: FlowSpec, collection: str | None) -> None:
             f"flow '{spec.name}' answers from a collection: give --collection NAME "
             "(`rag list` shows them; `rag ingest PATH --collection NAME` makes one)"
         )
+
+
+def title_from(text: str) -> str:
+    """A session title from the person's first message: one line, at most 60 characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= 60 else line[:57] + "…"

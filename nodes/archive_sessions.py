@@ -8,12 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import structlog
-
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
-
-log = structlog.get_logger()
 
 
 class ArchiveSessions(PocketNode):
@@ -36,8 +32,5 @@ class ArchiveSessions(PocketNode):
     def post(self, shared: Shared, prep_res: Any, exec_res: float | None) -> str:
         if exec_res is None:
             return "default"
-        archived = self.deps.store.archive_idle(exec_res)
-        shared["archived"] = archived
-        if archived:
-            log.info("sessions_archived", count=len(archived), idle_days=exec_res)
+        shared["archived"] = self.deps.store.archive_idle(exec_res)  # the store logs it
         return "default"

@@ -23,6 +23,7 @@ from nodes.deps import Deps
 from nodes.embed_query import collection_name
 from nodes.rag_common import Failure, fail, failure, last_user_text
 from utils import rrf, vector_index
+from utils.store_models import StoreError
 
 log = structlog.get_logger()
 
@@ -68,7 +69,7 @@ class Retrieve(PocketNode):
             m = vector_index.matrix(store, found.id, model)
             text = last_user_text(shared)
             text_ids = store.rag_text_search(found.id, text, self.candidates) if self.hybrid else []
-        except Exception as exc:  # an unknown collection: one line
+        except StoreError as exc:  # an unknown collection: one line
             return failure(exc, self.deps)
         return RetrieveInput(vector, m, text_ids)
 
@@ -79,7 +80,7 @@ class Retrieve(PocketNode):
         k = self.candidates if self.hybrid else self.top_k
         try:
             dense = vector_index.top_k(prep_res.matrix, prep_res.vector, k)
-        except Exception as exc:  # a dimension mismatch: one line
+        except ValueError as exc:  # a dimension mismatch: one line
             return failure(exc, self.deps)
         cosine = dict(dense)
         if self.hybrid:

@@ -144,3 +144,29 @@ def test_bad_host_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "Error: host: Ollama host must use http or https, got 'ftp://nowhere'."
     ]
+
+
+def test_node_modules_from_the_config_are_usable_in_any_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    (tmp_path / "cfg_nodes.py").write_text(
+        "from pocketflow import Node\n\nclass Hello(Node):\n    actions = ('default',)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = tmp_path / "config.yaml"
+    config.write_text("imports: [cfg_nodes]\n")
+    flow = tmp_path / "hello.yaml"
+    flow.write_text("name: hello\nstart: hi\nnodes:\n  hi: {type: Hello}\n")
+    base = ["--config", str(config), "--data-dir", str(tmp_path / "d")]
+    ok = CliRunner().invoke(cli, [*base, "flow", "validate", str(flow)])
+    assert ok.exit_code == 0, ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("imports: [no_such_nodes_module]\n")
+    missing = CliRunner().invoke(
+        cli,
+        ["--config", str(bad), "--data-dir", str(tmp_path / "d"), "flow", "validate", str(flow)],
+    )
+    assert missing.exit_code == 1 and "no_such_nodes_module" in missing.output
+    assert "Traceback" not in missing.output
