@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from utils.typecheck import describe, fits
 
 DEFAULT_FILE = Path(__file__).with_name("default.yaml")
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -256,47 +257,8 @@ def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) ->
                     f"{origin}: '{dotted}' must be a mapping of settings, got {value!r}."
                 )
             _check(typing.cast(type[Any], hint), value, origin, f"{dotted}.")
-        elif not _fits(hint, value):
-            raise SettingsError(f"{origin}: '{dotted}' must be {_describe(hint)}, got {value!r}.")
-
-
-def _fits(hint: Any, value: Any) -> bool:
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        return any(_fits(arg, value) for arg in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is str:
-        return isinstance(value, str)
-    if hint is bool:
-        return isinstance(value, bool)
-    if origin is list:
-        (item,) = typing.get_args(hint)
-        return isinstance(value, list) and all(_fits(item, v) for v in value)
-    if origin is dict:
-        key_t, val_t = typing.get_args(hint)
-        return isinstance(value, dict) and all(
-            _fits(key_t, k) and _fits(val_t, v) for k, v in value.items()
-        )
-    return isinstance(value, hint)
-
-
-def _describe(hint: Any) -> str:
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        return " or ".join(_describe(a) for a in typing.get_args(hint))
-    names = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
-    if hint is type(None):
-        return "null"
-    if origin is list:
-        return f"a list of {_describe(typing.get_args(hint)[0])}"
-    if origin is dict:
-        return "a mapping of text to text"
-    return names.get(hint, getattr(hint, "__name__", str(hint)))
+        elif not fits(hint, value):
+            raise SettingsError(f"{origin}: '{dotted}' must be {describe(hint)}, got {value!r}.")
 
 
 def _build(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) -> Any:
