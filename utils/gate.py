@@ -31,6 +31,7 @@ import structlog
 
 from utils.clock import Clock
 from utils.paths import ensure_data_dir, secure_file
+from utils.sqlite_open import set_wal
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -294,7 +295,7 @@ class SqliteGate:
                 str(self.path), timeout=10, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA busy_timeout = 10000")
-            _set_wal(conn)
+            set_wal(conn, time.sleep)
             conn.execute("PRAGMA synchronous = NORMAL")  # a lost ticket after power loss is fine
             conn.executescript(SCHEMA)
             self._conn = conn
@@ -305,15 +306,3 @@ class SqliteGate:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-
-def _set_wal(conn: sqlite3.Connection) -> None:
-    """Switch to WAL; another process doing the same on a fresh file may hold it briefly."""
-    for attempt in range(20):
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 19:
-                raise
-            time.sleep(0.01 * (attempt + 1))

@@ -68,7 +68,7 @@ def connect(
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        mode = _set_wal(conn, sleep)
+        mode = set_wal(conn, sleep)
         if str(mode).lower() != "wal":
             raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode}).")
     except sqlite3.DatabaseError as exc:
@@ -77,7 +77,7 @@ def connect(
     return Database(conn, execute_plugins=False)
 
 
-def _set_wal(conn: sqlite3.Connection, sleep: Callable[[float], None]) -> str:
+def set_wal(conn: sqlite3.Connection, sleep: Callable[[float], None]) -> str:
     """Switch to WAL; another process doing the same on a fresh file may hold it briefly."""
     for attempt in range(20):
         try:
