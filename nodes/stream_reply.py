@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import structlog
 
@@ -231,15 +231,3 @@ class _Pump:
             return error.user_line(self.deps.llm.host)
         return f"the reply stopped: {type(error).__name__}: {error}"
 
-
-def outcome_summary(outcome: ReplyOutcome) -> dict[str, Any]:
-    """The figures of a reply, as stored and as printed by `ask --json`."""
-    final = outcome.final
-    return {
-        "status": outcome.status,
-        "done_reason": final.done_reason if final else None,
-        "prompt_tokens": final.prompt_eval_count if final else None,
-        "completion_tokens": final.eval_count if final else None,
-        "first_token_seconds": outcome.first_token_seconds,
-        "stream_seconds": outcome.stream_seconds,
-    }
