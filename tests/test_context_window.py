@@ -225,3 +225,47 @@ def test_truncation_signatures(
         calibration.looks_truncated(estimated, actual, num_ctx, raw=raw, samples=samples)
         is truncated
     )
+
+
+def test_a_blank_summary_is_a_failure_and_keeps_the_coverage(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    blank = {"on": True}
+    summarise = memory_rule(lambda text: "fine")
+
+    def rule(messages: Any) -> str:
+        first = str(messages[0].get("content", "")) if messages else ""
+        if blank["on"] and "keep the memory of a conversation" in first:
+            return "  \n "  # a thinking model whose reasoning used up num_predict
+        return summarise(messages)
+
+    def summary_calls() -> int:
+        return sum(not r.streamed for r in standin.requests.to("/api/chat"))
+
+    standin.reply = rule
+    rig = ChatRig(tmp_path, standin, {"context.summary_batch": 2})
+    filler = iter(FILLER * 4)
+
+    def talk_until(done: Any) -> None:
+        for _ in range(20):
+            if done():
+                return
+            rig.turn(next(filler))
+        raise AssertionError("no summary call")
+
+    try:
+        rig.turn("My name is Bob. " + next(filler), options={"num_ctx": 300, "num_predict": 100})
+        talk_until(lambda: summary_calls() >= 1)
+        assert rig.session_id is not None
+        assert summaries.latest(rig.store, rig.session_id) is None  # nothing saved for ""
+        blank["on"] = False
+        talk_until(lambda: summaries.latest(rig.store, rig.session_id) is not None)
+        kept = summaries.latest(rig.store, rig.session_id)
+        assert kept is not None and "Bob" in kept.text
+        blank["on"] = True
+        calls = summary_calls()
+        talk_until(lambda: summary_calls() > calls)
+        after = summaries.latest(rig.store, rig.session_id)
+        assert after == kept  # coverage not stretched over messages the blank text dropped
+    finally:
+        rig.close()
