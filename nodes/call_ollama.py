@@ -30,7 +30,8 @@ class CallInput:
     model: str
     prompt: list[dict[str, str]]
     options: dict[str, Any]
-    keep_alive: str | None
+    keep_alive: float | str
+    think: bool | str | None = None  # sent only when the session set it
 
 
 @dataclass
@@ -60,7 +61,7 @@ class CallFailure:
 class CallOllama(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "unavailable", "failed")
 
-    def __init__(self, deps: Deps, keep_alive: str | None = None) -> None:
+    def __init__(self, deps: Deps, keep_alive: float | str | None = None) -> None:
         super().__init__(deps)
         self.keep_alive = keep_alive
         retry = deps.settings.retry
@@ -71,14 +72,20 @@ class CallOllama(PocketNode):
         from utils.quirks import apply_quirks, quirks_for
 
         session = shared["session"]
-        options = {k: v for k, v in (session.options or {}).items() if k in CHECKS}
+        own: dict[str, Any] = session.options or {}
+        options = {k: v for k, v in own.items() if k in CHECKS}
         messages, options = apply_quirks(shared["prompt"], options, quirks_for(session.model))
-        keep_alive = (session.options or {}).get("keep_alive")  # a session may override
+        keep_alive = own.get("keep_alive")  # a session may override
+        if keep_alive is None:
+            keep_alive = self.keep_alive
+        if keep_alive is None:
+            keep_alive = self.deps.settings.ollama.keep_alive
         return CallInput(
             model=session.model,
             prompt=messages,
             options=options,
-            keep_alive=str(keep_alive or self.keep_alive or self.deps.settings.ollama.keep_alive),
+            keep_alive=request_field("keep_alive", keep_alive),
+            think=request_field("think", own["think"]) if "think" in own else None,
         )
 
     def exec(self, prep_res: CallInput) -> Started | CallFailure:
@@ -144,7 +151,11 @@ class CallOllama(PocketNode):
         stream: ChatStream | None = None
         try:
             stream = self.deps.llm.chat_stream(
-                data.model, data.prompt, options=data.options, keep_alive=data.keep_alive
+                data.model,
+                data.prompt,
+                options=data.options,
+                keep_alive=data.keep_alive,
+                think=data.think,
             )
             first = next(stream, "")
         except BaseException:  # a failure, or Ctrl+C while waiting: let Ollama stop too
@@ -179,3 +190,15 @@ class CallOllama(PocketNode):
         )
         sink.status("")
         return True
+
+
+def request_field(name: str, value: Any) -> Any:
+    """A session's `keep_alive` or `think` as Ollama takes it: "-1" as the number -1, "5m"
+    as text. A value that fails the check is sent as it is: Ollama's 400 then says why."""
+    from utils.options import OptionError, validate_options
+
+    try:
+        return validate_options({name: value})[name]
+    except OptionError as exc:
+        log.warning("option_not_normalised", option=name, error=str(exc))
+        return value

@@ -141,6 +141,29 @@ def test_a_session_keep_alive_overrides_the_setting(standin: StandIn, tmp_path: 
     assert standin.requests.to("/api/chat")[-1].body["keep_alive"] == "2h"
 
 
+@pytest.mark.parametrize(("stored", "sent"), [("-1", -1), (-1, -1), ("0", 0), ("1h30m", "1h30m")])
+def test_keep_alive_numbers_go_as_numbers(
+    standin: StandIn, tmp_path: Path, stored: object, sent: object
+) -> None:
+    turns = runner(standin, tmp_path)  # `/set keep_alive -1` stored the text "-1"
+    shared = turns.turn(user_message="hi", options={"keep_alive": stored})
+    assert shared["turn"]["status"] == "complete"
+    body = standin.requests.to("/api/chat")[-1].body
+    assert body["keep_alive"] == sent  # the ollama client sends numbers as floats: -1.0
+    assert isinstance(body["keep_alive"], str) == isinstance(sent, str)
+    again = turns.turn(session_id=shared["session_id"], user_message="and again")
+    assert again["turn"]["status"] == "complete"
+
+
+def test_think_is_sent_only_when_set(standin: StandIn, tmp_path: Path) -> None:
+    turns = runner(standin, tmp_path)
+    shared = turns.turn(user_message="hi")
+    assert "think" not in standin.requests.to("/api/chat")[-1].body
+    turns.turn(session_id=shared["session_id"], user_message="hm", options={"think": False})
+    body = standin.requests.to("/api/chat")[-1].body
+    assert body["think"] is False and "think" not in body.get("options", {})
+
+
 def test_unicode_round_trips_exactly(standin: StandIn, tmp_path: Path) -> None:
     standin.reply = replies.echo
     text = "héllo 👋🏽 👩‍💻 中文 עברית\tZ̤͔ͧ̑a\u0301 \U0001f9ea"

@@ -89,8 +89,10 @@ class OllamaService:
         *,
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
+        think: bool | str | None = None,
     ) -> ChatStream:
-        """A lazy stream of reply text pieces; nothing is sent until the first `next()`."""
+        """A lazy stream of reply text pieces; nothing is sent until the first `next()`.
+        `think` is sent only when given (a model that cannot think answers 400 to it)."""
 
         def start() -> Iterator[Any]:
             return self._client.chat(
@@ -99,6 +101,7 @@ class OllamaService:
                 stream=True,
                 options=dict(options) if options else None,
                 keep_alive=self._keep_alive(keep_alive),
+                think=think,
             )
 
         return ChatStream(start, model=model, host=self.host, clock=self.clock)
