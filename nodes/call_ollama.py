@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
-from nodes.base import PocketNode, Shared
+from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
 from utils.ollama_errors import ModelNotFound, OllamaError
 
@@ -88,32 +88,40 @@ class CallOllama(PocketNode):
             think=request_field("think", own["think"]) if "think" in own else None,
         )
 
-    def exec(self, prep_res: CallInput) -> Started | CallFailure:
+    def exec(self, prep_res: CallInput) -> Started | CallFailure | Crash:
         self.wait_before_retry()
         attempt = int(getattr(self, "cur_retry", 0)) + 1
         if attempt > 1:
             log.info("ollama_retry", attempt=attempt, of=self.max_retries, model=prep_res.model)
             self.deps.sink.status(f"retrying ({attempt}/{self.max_retries})…")
         try:
-            return self._start(prep_res, attempt)
-        except ModelNotFound as missing:
             try:
-                pulled = self._pull_or_explain(prep_res.model)
-            except OllamaError as explained:
-                return CallFailure(explained, attempt)
-            if not pulled:  # installed after all: the 404 stands, and is not retried
-                return CallFailure(missing, attempt)
-            return self._start(prep_res, attempt)
+                return self._start(prep_res, attempt)
+            except ModelNotFound as missing:
+                try:
+                    pulled = self._pull_or_explain(prep_res.model)
+                except OllamaError as explained:
+                    return CallFailure(explained, attempt)
+                if not pulled:  # installed after all: the 404 stands, and is not retried
+                    return CallFailure(missing, attempt)
+                return self._start(prep_res, attempt)  # a 400 here is a failure too
         except OllamaError as exc:
             if exc.transient:
-                raise
+                raise  # the only thing PocketFlow retries
             return CallFailure(exc, attempt)
+        except Exception as exc:  # a bug: raised once from post, not dressed up as Ollama's
+            return Crash(exc)
 
     def exec_fallback(self, prep_res: CallInput, exc: Exception) -> CallFailure:
-        transient = bool(getattr(exc, "transient", False))
-        return CallFailure(exc, int(getattr(self, "cur_retry", 0)) + 1, transient=transient)
+        if not isinstance(exc, OllamaError):
+            raise exc
+        return CallFailure(exc, int(getattr(self, "cur_retry", 0)) + 1, transient=exc.transient)
 
-    def post(self, shared: Shared, prep_res: CallInput, exec_res: Started | CallFailure) -> str:
+    def post(
+        self, shared: Shared, prep_res: CallInput, exec_res: Started | CallFailure | Crash
+    ) -> str:
+        if isinstance(exec_res, Crash):
+            exec_res.reraise()
         shared["attempts"] = exec_res.attempts
         if exec_res.attempts > 1:
             from utils.metrics import OLLAMA_RETRIES, record_event

@@ -184,3 +184,36 @@ def _find(start: Any, cls: type[Any]) -> Any:
             seen.add(id(node))
             todo.extend(node.successors.values())
     raise AssertionError(f"no {cls.__name__} in the flow")
+
+
+def test_a_programming_error_is_raised_once_not_retried_as_an_ollama_failure(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from utils.ollama_client import OllamaService
+
+    calls: list[str] = []
+
+    def broken(self: OllamaService, model: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(model)
+        raise TypeError("a bug, not Ollama")
+
+    monkeypatch.setattr(OllamaService, "chat_stream", broken)
+    sink = TimedSink()
+    turns = runner(standin, tmp_path, sink)
+    with pytest.raises(TypeError, match="a bug, not Ollama"):
+        turns.turn(user_message="hi")
+    assert len(calls) == 1
+    assert not any(s.startswith("retrying") for s in sink.statuses)
+    reply = rows(tmp_path)[-1]
+    assert reply["status"] == "failed" and "TypeError" in reply["meta"]
+
+
+def test_a_400_after_an_auto_pull_is_a_failure_not_retried(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.registry["mistral:7b"] = ModelSpec(size=50_000_000)
+    turns = runner(standin, tmp_path, **{"ollama.auto_pull": "true"})
+    standin.script_fault("chat", Fault.status(400, "invalid options"))  # the call after the pull
+    shared = turns.turn(user_message="hi", model="mistral:7b")
+    assert shared["turn"]["status"] == "failed" and shared["attempts"] == 1
+    assert len(standin.requests.to("/api/chat")) == 2  # the 404, then the 400: no retry
