@@ -74,6 +74,9 @@ class CallOllama(PocketNode):
         session = shared["session"]
         own: dict[str, Any] = session.options or {}
         options = {k: v for k, v in own.items() if k in CHECKS}
+        planned = (shared.get("context") or {}).get("num_ctx")
+        if "num_ctx" not in options and isinstance(planned, int) and planned > 0:
+            options["num_ctx"] = planned  # the window TrimContext fitted the prompt to
         messages, options = apply_quirks(shared["prompt"], options, quirks_for(session.model))
         keep_alive = own.get("keep_alive")  # a session may override
         if keep_alive is None:

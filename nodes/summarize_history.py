@@ -77,9 +77,8 @@ class SummarizeHistory(PocketNode):
         options: dict[str, Any] = {
             "num_predict": min(settings.summary_max_tokens, max(16, num_ctx // 4)),
             "temperature": 0,
+            "num_ctx": num_ctx,  # the turn's window: no model reload
         }
-        if isinstance((session.options or {}).get("num_ctx"), int):
-            options["num_ctx"] = session.options["num_ctx"]  # same window: no model reload
         return SummaryInput(
             session_id=session.id,
             model=session.model,

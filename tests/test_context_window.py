@@ -269,3 +269,55 @@ def test_a_blank_summary_is_a_failure_and_keeps_the_coverage(
         assert after == kept  # coverage not stretched over messages the blank text dropped
     finally:
         rig.close()
+
+
+def test_the_planned_window_is_sent_so_a_smaller_server_default_cannot_truncate(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    standin.default_num_ctx = 2048  # an old server (<= 0.6.6), or OLLAMA_CONTEXT_LENGTH
+    standin.reply = memory_rule(lambda text: "Noted.")
+    rig = ChatRig(tmp_path, standin, {"context.summary_batch": 2})
+    try:
+        assert rig.llm.load("llama3.2:1b", num_ctx=4096) >= 0  # the chat's warm-up
+        loads = len(standin.requests.to("/api/chat"))
+        shared = rig.turn("Hello there. " * 600)  # fits 4,096 tokens, not 2,048
+        assert shared["context"]["num_ctx"] == 4096  # min(131072, context.default_num_ctx)
+        first = standin.requests.to("/api/chat")[loads]
+        assert first.body["options"]["num_ctx"] == 4096 and first.num_ctx == 4096
+        assert not first.truncated
+        assert not first.load_duration  # the warm-up loaded this very window
+        for text in FILLER * 2:
+            rig.turn(text * 20)
+        records = standin.requests.to("/api/chat")
+        assert any(not r.streamed for r in records)  # summary calls happened…
+        assert all(r.num_ctx == 4096 for r in records)  # …in the same window: no reload
+    finally:
+        rig.close()
+
+
+def test_trim_context_asks_the_window_in_exec_not_prep(tmp_path: Path, standin: StandIn) -> None:
+    from dataclasses import replace
+
+    from nodes.trim_context import TrimContext
+    from utils.ollama_client import OllamaService
+
+    rig = ChatRig(tmp_path, standin)
+    llm = OllamaService(standin.url, rig.settings.ollama, rig.clock)  # nothing cached yet
+    try:
+        rig.turn("hi")
+        node = TrimContext(replace(rig.deps, llm=llm))
+        session = rig.store.resolve_session(str(rig.session_id))
+        shows = len(standin.requests.to("/api/show"))
+        data = node.prep({"session": session, "history": [], "pinned": []})
+        assert len(standin.requests.to("/api/show")) == shows  # prep reads, never calls out
+        assert node.exec(data).num_ctx == 4096
+        assert node.exec(data).num_ctx == 4096
+        assert len(standin.requests.to("/api/show")) == shows + 1  # once per process
+        standin.go_down()
+        fresh = TrimContext(replace(rig.deps, llm=OllamaService(standin.url, rig.settings.ollama,
+                                                                 rig.clock)))  # fmt: skip
+        assert fresh.exec(data).num_ctx == 4096  # Ollama unreachable: the setting's window
+    finally:
+        standin.come_up()
+        llm.close()
+        rig.close()

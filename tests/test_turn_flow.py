@@ -131,7 +131,7 @@ def test_options_go_to_ollama_and_a_length_stop_is_told(standin: StandIn, tmp_pa
     assert shared["turn"]["done_reason"] == "length"
     assert any("length limit" in n for n in sink.notices)
     body = standin.requests.to("/api/chat")[-1].body
-    assert body["options"] == {"num_predict": 5, "temperature": 0.0}
+    assert body["options"] == {"num_predict": 5, "temperature": 0.0, "num_ctx": 4096}
     assert body["keep_alive"] == "30m"
 
 
