@@ -45,10 +45,12 @@ class Started:
     queue: tuple[float, int] | None = None  # (seconds waited in line, tickets ahead on arrival)
 
     def release(self) -> None:
-        """Give the queue slot back (once: the reply's end and the turn's cleanup both call)."""
+        """Give the queue slot back once the stream is really closed: now, or when the reader
+        thread closes it (Ollama is still busy until then). Once: the reply's end and the
+        turn's cleanup both call."""
         ticket, self.ticket = self.ticket, None
         if ticket is not None:
-            ticket.release()
+            self.stream.when_closed(ticket.release)
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,8 @@ class CallOllama(PocketNode):
             if ticket is not None:
                 ticket.release()
             raise
-        self.deps.sink.status("")
+        if first or not getattr(stream, "thinking_chunks", 0):  # else StreamReply counts
+            self.deps.sink.status("")
         return Started(stream=stream, first=first, ticket=ticket, attempts=attempt, queue=queue)
 
     def _show_position(self, position: int, eta: float | None) -> None:
