@@ -1,9 +1,10 @@
 """Run one turn: a flow over a fresh shared store, with the turn's ids bound to every log line.
 
 Whatever happens inside — a reply, a failure, Ctrl+C while waiting — the turn ends with its
-stream closed and its queue ticket released. Ctrl+C before the reply began records an
-`interrupted` reply row, an unexpected error a `failed` one, so the person's message is never
-left without a reply row after it.
+stream closed (or, if StreamReply's reader thread is still inside a read, marked to close at
+its next chunk) and its queue ticket released as soon as the stream is really closed. Ctrl+C
+before the reply began records an `interrupted` reply row, an unexpected error a `failed` one,
+so the person's message is never left without a reply row after it.
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ def run_turn(flow: Flow[Any, Any], shared: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release(shared: dict[str, Any]) -> None:
+    """Close the stream (if StreamReply's reader is still reading, this only signals it to
+    close at its next chunk) and give the queue ticket back once it is really closed."""
     started = shared.get("started")
     if started is None:
         return
     try:
         started.stream.close()
-    except Exception as exc:  # the reader thread may still hold it; it closes it itself
-        log.info("turn_stream_close_skipped", error=type(exc).__name__)
     finally:
         started.release()
 

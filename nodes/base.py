@@ -6,13 +6,17 @@
   state on `self`: PocketFlow shallow-copies nodes per step, so it would be shared by every run.
 - Retry is PocketFlow's own (`max_retries`, with `wait=0`); a node that retries calls
   `self.wait_before_retry()` first thing in `exec`, which sleeps `backoff * 2**(n-1)` seconds,
-  +/- `jitter`, before attempt n+1.
+  +/- `jitter`, before attempt n+1. PocketFlow retries every `Exception`, so such a node lets
+  only a transient `OllamaError` out of `exec`; anything else that is not an Ollama failure (a
+  bug) is returned as a `Crash`, which `post` re-raises: no backoff, no "retrying", no Ollama
+  failure line.
 """
 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import structlog
 from pocketflow import Node
@@ -27,6 +31,18 @@ if TYPE_CHECKING:  # pocketflow's stub is generic; the runtime class is not
     _Node = Node[Any, Any, Any]
 else:
     _Node = Node
+
+
+@dataclass(frozen=True)
+class Crash:
+    """An unexpected error caught in `exec` so PocketFlow does not retry it; `post` calls
+    `reraise()`, which raises it with its own traceback."""
+
+    error: Exception
+
+    def reraise(self) -> NoReturn:
+        log.info("node_crashed", error=type(self.error).__name__)
+        raise self.error
 
 
 class InputError(ValueError):

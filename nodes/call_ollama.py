@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
-from nodes.base import PocketNode, Shared
+from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
 from utils.ollama_errors import ModelNotFound, OllamaError
 
@@ -30,7 +30,8 @@ class CallInput:
     model: str
     prompt: list[dict[str, str]]
     options: dict[str, Any]
-    keep_alive: str | None
+    keep_alive: float | str
+    think: bool | str | None = None  # sent only when the session set it
 
 
 @dataclass
@@ -44,10 +45,12 @@ class Started:
     queue: tuple[float, int] | None = None  # (seconds waited in line, tickets ahead on arrival)
 
     def release(self) -> None:
-        """Give the queue slot back (once: the reply's end and the turn's cleanup both call)."""
+        """Give the queue slot back once the stream is really closed: now, or when the reader
+        thread closes it (Ollama is still busy until then). Once: the reply's end and the
+        turn's cleanup both call."""
         ticket, self.ticket = self.ticket, None
         if ticket is not None:
-            ticket.release()
+            self.stream.when_closed(ticket.release)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class CallFailure:
 class CallOllama(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "unavailable", "failed")
 
-    def __init__(self, deps: Deps, keep_alive: str | None = None) -> None:
+    def __init__(self, deps: Deps, keep_alive: float | str | None = None) -> None:
         super().__init__(deps)
         self.keep_alive = keep_alive
         retry = deps.settings.retry
@@ -71,42 +74,59 @@ class CallOllama(PocketNode):
         from utils.quirks import apply_quirks, quirks_for
 
         session = shared["session"]
-        options = {k: v for k, v in (session.options or {}).items() if k in CHECKS}
+        own: dict[str, Any] = session.options or {}
+        options = {k: v for k, v in own.items() if k in CHECKS}
+        planned = (shared.get("context") or {}).get("num_ctx")
+        if "num_ctx" not in options and isinstance(planned, int) and planned > 0:
+            options["num_ctx"] = planned  # the window TrimContext fitted the prompt to
         messages, options = apply_quirks(shared["prompt"], options, quirks_for(session.model))
-        keep_alive = (session.options or {}).get("keep_alive")  # a session may override
+        keep_alive = own.get("keep_alive")  # a session may override
+        if keep_alive is None:
+            keep_alive = self.keep_alive
+        if keep_alive is None:
+            keep_alive = self.deps.settings.ollama.keep_alive
         return CallInput(
             model=session.model,
             prompt=messages,
             options=options,
-            keep_alive=str(keep_alive or self.keep_alive or self.deps.settings.ollama.keep_alive),
+            keep_alive=request_field("keep_alive", keep_alive),
+            think=request_field("think", own["think"]) if "think" in own else None,
         )
 
-    def exec(self, prep_res: CallInput) -> Started | CallFailure:
+    def exec(self, prep_res: CallInput) -> Started | CallFailure | Crash:
         self.wait_before_retry()
         attempt = int(getattr(self, "cur_retry", 0)) + 1
         if attempt > 1:
             log.info("ollama_retry", attempt=attempt, of=self.max_retries, model=prep_res.model)
             self.deps.sink.status(f"retrying ({attempt}/{self.max_retries})…")
         try:
-            return self._start(prep_res, attempt)
-        except ModelNotFound as missing:
             try:
-                pulled = self._pull_or_explain(prep_res.model)
-            except OllamaError as explained:
-                return CallFailure(explained, attempt)
-            if not pulled:  # installed after all: the 404 stands, and is not retried
-                return CallFailure(missing, attempt)
-            return self._start(prep_res, attempt)
+                return self._start(prep_res, attempt)
+            except ModelNotFound as missing:
+                try:
+                    pulled = self._pull_or_explain(prep_res.model)
+                except OllamaError as explained:
+                    return CallFailure(explained, attempt)
+                if not pulled:  # installed after all: the 404 stands, and is not retried
+                    return CallFailure(missing, attempt)
+                return self._start(prep_res, attempt)  # a 400 here is a failure too
         except OllamaError as exc:
             if exc.transient:
-                raise
+                raise  # the only thing PocketFlow retries
             return CallFailure(exc, attempt)
+        except Exception as exc:  # a bug: raised once from post, not dressed up as Ollama's
+            return Crash(exc)
 
     def exec_fallback(self, prep_res: CallInput, exc: Exception) -> CallFailure:
-        transient = bool(getattr(exc, "transient", False))
-        return CallFailure(exc, int(getattr(self, "cur_retry", 0)) + 1, transient=transient)
+        if not isinstance(exc, OllamaError):
+            raise exc
+        return CallFailure(exc, int(getattr(self, "cur_retry", 0)) + 1, transient=exc.transient)
 
-    def post(self, shared: Shared, prep_res: CallInput, exec_res: Started | CallFailure) -> str:
+    def post(
+        self, shared: Shared, prep_res: CallInput, exec_res: Started | CallFailure | Crash
+    ) -> str:
+        if isinstance(exec_res, Crash):
+            exec_res.reraise()
         shared["attempts"] = exec_res.attempts
         if exec_res.attempts > 1:
             from utils.metrics import OLLAMA_RETRIES, record_event
@@ -144,7 +164,11 @@ class CallOllama(PocketNode):
         stream: ChatStream | None = None
         try:
             stream = self.deps.llm.chat_stream(
-                data.model, data.prompt, options=data.options, keep_alive=data.keep_alive
+                data.model,
+                data.prompt,
+                options=data.options,
+                keep_alive=data.keep_alive,
+                think=data.think,
             )
             first = next(stream, "")
         except BaseException:  # a failure, or Ctrl+C while waiting: let Ollama stop too
@@ -153,7 +177,8 @@ class CallOllama(PocketNode):
             if ticket is not None:
                 ticket.release()
             raise
-        self.deps.sink.status("")
+        if first or not getattr(stream, "thinking_chunks", 0):  # else StreamReply counts
+            self.deps.sink.status("")
         return Started(stream=stream, first=first, ticket=ticket, attempts=attempt, queue=queue)
 
     def _show_position(self, position: int, eta: float | None) -> None:
@@ -179,3 +204,15 @@ class CallOllama(PocketNode):
         )
         sink.status("")
         return True
+
+
+def request_field(name: str, value: Any) -> Any:
+    """A session's `keep_alive` or `think` as Ollama takes it: "-1" as the number -1, "5m"
+    as text. A value that fails the check is sent as it is: Ollama's 400 then says why."""
+    from utils.options import OptionError, validate_options
+
+    try:
+        return validate_options({name: value})[name]
+    except OptionError as exc:
+        log.warning("option_not_normalised", option=name, error=str(exc))
+        return value

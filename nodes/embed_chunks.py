@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 
 import structlog
 
-from nodes.base import PocketNode, Shared
+from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.rag_common import Failure, Permanent, embed, fail, failure
+from utils.ollama_errors import OllamaError
 from utils.rag_models import NewDocument
 from utils.vector_index import to_blob
 
@@ -61,7 +62,7 @@ class EmbedChunks(PocketNode):
         wanted = {h: t for h, t in texts.items() if h not in have}
         return EmbedJob(model, wanted, reused=len(texts) - len(wanted), problem=problem)
 
-    def exec(self, prep_res: EmbedJob) -> EmbedJob | Failure:
+    def exec(self, prep_res: EmbedJob) -> EmbedJob | Failure | Crash:
         if prep_res.problem:
             return Failure("ModelMismatch", prep_res.problem)
         self.wait_before_retry()
@@ -72,19 +73,28 @@ class EmbedChunks(PocketNode):
                 batch = pending[start : start + self.batch_size]
                 vectors = embed(self.deps, prep_res.model, [prep_res.texts[h] for h in batch])
                 if len(vectors) != len(batch):
-                    raise ValueError(f"asked for {len(batch)} embeddings, got {len(vectors)}")
+                    line = f"asked Ollama for {len(batch)} embeddings, got {len(vectors)}"
+                    return Failure("EmbeddingCountMismatch", line)
                 for digest, vector in zip(batch, vectors, strict=True):
                     prep_res.done[digest] = to_blob(vector)
                     prep_res.dims = len(vector)
                 self.deps.sink.progress("embedding chunks", len(prep_res.done), total)
         except Permanent as exc:
             return failure(exc.error, self.deps)
+        except OllamaError:
+            raise  # transient (embed() turned the rest into Permanent): PocketFlow retries
+        except Exception as exc:  # a bug: raised once from post, not retried
+            return Crash(exc)
         return prep_res
 
     def exec_fallback(self, prep_res: EmbedJob, exc: Exception) -> Failure:
+        if not isinstance(exc, OllamaError):
+            raise exc
         return failure(exc, self.deps)
 
-    def post(self, shared: Shared, prep_res: EmbedJob, exec_res: EmbedJob | Failure) -> str:
+    def post(self, shared: Shared, prep_res: EmbedJob, exec_res: EmbedJob | Failure | Crash) -> str:
+        if isinstance(exec_res, Crash):
+            exec_res.reraise()
         if isinstance(exec_res, Failure):
             return fail(shared, exec_res)
         shared["vectors"] = exec_res.done

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from nodes.base import PocketNode, Shared
+from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.rag_common import Failure, Permanent, embed, fail, failure, last_user_text
+from utils.ollama_errors import OllamaError
 from utils.store_models import StoreError
 
 
@@ -51,19 +52,33 @@ class EmbedQuery(PocketNode):
         return QueryInput(last_user_text(shared), model or self.deps.settings.rag.embed_model,
                           None)  # fmt: skip
 
-    def exec(self, prep_res: QueryInput) -> list[float] | Failure:
+    def exec(self, prep_res: QueryInput) -> list[float] | Failure | Crash:
         if prep_res.problem or prep_res.model is None:
             return Failure("CollectionNotFound", prep_res.problem or "no embedding model")
         self.wait_before_retry()
         try:
-            return embed(self.deps, prep_res.model, [prep_res.text])[0]
+            vectors = embed(self.deps, prep_res.model, [prep_res.text])
         except Permanent as exc:
             return failure(exc.error, self.deps)
+        except OllamaError:
+            raise  # transient (embed() turned the rest into Permanent): PocketFlow retries
+        except Exception as exc:  # a bug: raised once from post, not retried
+            return Crash(exc)
+        if len(vectors) != 1:
+            return Failure("EmbeddingCountMismatch", f"asked Ollama for 1 embedding, got "
+                           f"{len(vectors)}")  # fmt: skip
+        return vectors[0]
 
     def exec_fallback(self, prep_res: QueryInput, exc: Exception) -> Failure:
+        if not isinstance(exc, OllamaError):
+            raise exc
         return failure(exc, self.deps)
 
-    def post(self, shared: Shared, prep_res: QueryInput, exec_res: list[float] | Failure) -> str:
+    def post(
+        self, shared: Shared, prep_res: QueryInput, exec_res: list[float] | Failure | Crash
+    ) -> str:
+        if isinstance(exec_res, Crash):
+            exec_res.reraise()
         if isinstance(exec_res, Failure):
             return fail(shared, exec_res)
         shared["query_vector"] = exec_res

@@ -71,6 +71,8 @@ class PersistTurn(PocketNode):
                 timings.update(final.durations())
             if reply.error_line:
                 meta["error"] = reply.error_line
+            if reply.thinking_chars:
+                meta["thinking_chars"] = reply.thinking_chars  # its length only, never its text
             return {
                 "status": reply.status,
                 "text": reply.text,

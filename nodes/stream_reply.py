@@ -7,6 +7,10 @@
   completed sentence, so a crash loses at most the last sentence.
 - Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
   text. Only the text is kept in memory, never the chunk objects.
+- A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
+  status line counts it (`thinking… (N tokens)`); its length goes in `thinking_chars`.
+- The queue ticket goes back when the stream is really closed: if the reader thread is still
+  inside a read (a second Ctrl+C stopped the wait for it), when that read returns.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import structlog
 
@@ -54,6 +58,7 @@ class ReplyOutcome:
     first_token_seconds: float | None
     stream_seconds: float
     error_line: str | None = None
+    thinking_chars: int = 0  # reasoning received (message.thinking), neither shown nor stored
 
 
 class StreamReply(PocketNode):
@@ -96,6 +101,7 @@ class _Pump:
         self.message_id: int | None = None
         self.cancel = threading.Event()
         self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.thinking = 0  # reasoning chunks seen, for the status line
 
     def run(self) -> ReplyOutcome:
         clock = self.deps.clock
@@ -108,6 +114,8 @@ class _Pump:
         if self.data.started.first:
             pending.append(self.data.started.first)
             pending_since = clock.monotonic()
+        elif getattr(stream, "thinking_chunks", 0):
+            self._thinking()
         reader.start()
         try:
             status, error_line = self._pump(pending, pending_since)
@@ -132,6 +140,7 @@ class _Pump:
             first_token_seconds=(first_at - stream.started_at) if first_at else None,
             stream_seconds=clock.monotonic() - started_at,
             error_line=error_line,
+            thinking_chars=int(getattr(stream, "thinking_chars", 0)),
         )
 
     def _pump(self, pending: list[str], pending_since: float) -> tuple[str, str | None]:
@@ -151,11 +160,24 @@ class _Pump:
             if isinstance(item, BaseException):
                 return "partial", self._describe(item)
             assert isinstance(item, str)
+            if not item:  # a reasoning chunk
+                self._thinking()
+                continue
+            if self.thinking:
+                self.thinking = 0
+                self.deps.sink.status("")
             if not pending:
                 pending_since = clock.monotonic()
             pending.append(item)
             if sum(map(len, pending)) >= self.node.min_chars or SENTENCE_END.search(item):
                 self._show(pending)
+
+    def _thinking(self) -> None:
+        """Show that a thinking model is reasoning: every 10th chunk, not each one."""
+        self.thinking += 1
+        if self.thinking == 1 or self.thinking % 10 == 0:
+            count = getattr(self.data.started.stream, "thinking_chunks", self.thinking)
+            self.deps.sink.status(f"thinking… ({count} tokens)")
 
     def _join(self, reader: threading.Thread) -> None:
         """Wait for the reader to see the cancel (at its next piece) and close the stream."""
@@ -230,16 +252,3 @@ class _Pump:
         if isinstance(error, OllamaError):
             return error.user_line(self.deps.llm.host)
         return f"the reply stopped: {type(error).__name__}: {error}"
-
-
-def outcome_summary(outcome: ReplyOutcome) -> dict[str, Any]:
-    """The figures of a reply, as stored and as printed by `ask --json`."""
-    final = outcome.final
-    return {
-        "status": outcome.status,
-        "done_reason": final.done_reason if final else None,
-        "prompt_tokens": final.prompt_eval_count if final else None,
-        "completion_tokens": final.eval_count if final else None,
-        "first_token_seconds": outcome.first_token_seconds,
-        "stream_seconds": outcome.stream_seconds,
-    }

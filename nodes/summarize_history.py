@@ -5,7 +5,8 @@ Runs after the turn is stored. When person/model messages older than the oldest 
 model rewrites the summary with them in its own non-streamed call (through the request queue
 when there is one), and the new summary is stored with the range of messages it covers.
 TrimContext sends it, as a system message, instead of those messages. The call never fails
-the turn: a failure is logged and the same messages are tried again after the next turn.
+the turn: a failure (blank text included) is logged and the same messages are tried again
+after the next turn.
 Off with `context.summary: false`, and skipped when the turn could not reach Ollama.
 """
 
@@ -76,9 +77,8 @@ class SummarizeHistory(PocketNode):
         options: dict[str, Any] = {
             "num_predict": min(settings.summary_max_tokens, max(16, num_ctx // 4)),
             "temperature": 0,
+            "num_ctx": num_ctx,  # the turn's window: no model reload
         }
-        if isinstance((session.options or {}).get("num_ctx"), int):
-            options["num_ctx"] = session.options["num_ctx"]  # same window: no model reload
         return SummaryInput(
             session_id=session.id,
             model=session.model,
@@ -100,10 +100,11 @@ class SummarizeHistory(PocketNode):
         except Exception as exc:  # a summary never fails the turn
             log.warning("summary_failed", error=type(exc).__name__, detail=str(exc)[:200])
             return None
+        if not text.strip():  # e.g. a thinking model that spent num_predict reasoning
+            log.warning("summary_empty", model=prep_res.model, messages=len(folded))
+            return None  # coverage unchanged: the same messages are tried again later
         previous = prep_res.previous
         start = previous.covers_from_seq if previous else folded[0].seq
-        if not text.strip() and previous is not None:
-            text = previous.text
         return SummaryOutput(text.strip(), (start, folded[-1].seq), len(folded))
 
     def post(

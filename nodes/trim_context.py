@@ -2,9 +2,11 @@
 
 Ollama never reports an overflow: it silently drops the oldest messages. So the prompt is cut
 here, visibly. The window in effect is the session's `num_ctx`, else the model's trained
-length capped by the server default; the budget is that minus a reserve for the reply
-(`num_predict`, else `context.reply_reserve`, at most half the window). Kept, in this order of
-priority: the system prompt and the person's new message, the rolling summary, pinned
+length (`/api/show`, asked in exec, once per process) capped by `context.default_num_ctx`;
+CallOllama and SummarizeHistory send it as `num_ctx`, so the server's own default (2048 on
+old servers, `OLLAMA_CONTEXT_LENGTH`) never applies. The budget is that minus a reserve for
+the reply (`num_predict`, else `context.reply_reserve`, at most half the window). Kept, in
+this order of priority: the system prompt and the person's new message, the rolling summary, pinned
 messages, system notes (model switches), then the most recent messages that fit. A message is
 never split, except one that alone exceeds the budget: its middle is cut with a visible marker
 and the person is told. Messages the summary covers are not sent again.
@@ -13,7 +15,7 @@ and the person is told. Messages the summary covers are not sent again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
@@ -47,7 +49,7 @@ class TrimInput:
     pinned: list[Message]
     summary: str | None
     summary_covers_to: int
-    num_ctx: int
+    num_ctx: int  # 0 = not set by the session: exec asks the model's (once per process)
     reserve: int
     calibration: Calibration
 
@@ -73,10 +75,9 @@ class TrimContext(PocketNode):
         options = session.options or {}
         num_ctx = options.get("num_ctx")
         if not isinstance(num_ctx, int) or num_ctx <= 0:
-            num_ctx = min(self._model_context(session.model), settings.default_num_ctx)
+            num_ctx = 0  # the model's: asked in exec
         predict = options.get("num_predict")
         reserve = predict if isinstance(predict, int) and predict > 0 else settings.reply_reserve
-        reserve = min(reserve, num_ctx // 2)
         if "summary" in shared:
             text, covers_to = shared["summary"], int(shared.get("summary_covers_to") or 0)
         else:
@@ -98,7 +99,10 @@ class TrimContext(PocketNode):
         )
 
     def exec(self, prep_res: TrimInput) -> TrimResult:
-        return fit(prep_res)
+        cap = self.deps.settings.context.default_num_ctx
+        num_ctx = self.deps.llm.window(prep_res.session.model, cap, prep_res.num_ctx)
+        reserve = min(prep_res.reserve, num_ctx // 2)
+        return fit(replace(prep_res, num_ctx=num_ctx, reserve=reserve))
 
     def post(self, shared: Shared, prep_res: TrimInput, exec_res: TrimResult) -> str:
         shared["prompt"] = exec_res.prompt
@@ -123,13 +127,6 @@ class TrimContext(PocketNode):
         if exec_res.dropped:
             log.info("context_trimmed", dropped=exec_res.dropped, budget=exec_res.budget)
         return "default"
-
-    def _model_context(self, model: str) -> int:
-        try:
-            length = self.deps.llm.context_length(model)
-        except Exception:  # the model may be missing: CallOllama reports that properly
-            length = None
-        return length or self.deps.settings.context.default_num_ctx
 
 
 def fit(data: TrimInput) -> TrimResult:

@@ -225,3 +225,99 @@ def test_truncation_signatures(
         calibration.looks_truncated(estimated, actual, num_ctx, raw=raw, samples=samples)
         is truncated
     )
+
+
+def test_a_blank_summary_is_a_failure_and_keeps_the_coverage(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    blank = {"on": True}
+    summarise = memory_rule(lambda text: "fine")
+
+    def rule(messages: Any) -> str:
+        first = str(messages[0].get("content", "")) if messages else ""
+        if blank["on"] and "keep the memory of a conversation" in first:
+            return "  \n "  # a thinking model whose reasoning used up num_predict
+        return summarise(messages)
+
+    def summary_calls() -> int:
+        return sum(not r.streamed for r in standin.requests.to("/api/chat"))
+
+    standin.reply = rule
+    rig = ChatRig(tmp_path, standin, {"context.summary_batch": 2})
+    filler = iter(FILLER * 4)
+
+    def talk_until(done: Any) -> None:
+        for _ in range(20):
+            if done():
+                return
+            rig.turn(next(filler))
+        raise AssertionError("no summary call")
+
+    try:
+        rig.turn("My name is Bob. " + next(filler), options={"num_ctx": 300, "num_predict": 100})
+        talk_until(lambda: summary_calls() >= 1)
+        assert rig.session_id is not None
+        assert summaries.latest(rig.store, rig.session_id) is None  # nothing saved for ""
+        blank["on"] = False
+        talk_until(lambda: summaries.latest(rig.store, rig.session_id) is not None)
+        kept = summaries.latest(rig.store, rig.session_id)
+        assert kept is not None and "Bob" in kept.text
+        blank["on"] = True
+        calls = summary_calls()
+        talk_until(lambda: summary_calls() > calls)
+        after = summaries.latest(rig.store, rig.session_id)
+        assert after == kept  # coverage not stretched over messages the blank text dropped
+    finally:
+        rig.close()
+
+
+def test_the_planned_window_is_sent_so_a_smaller_server_default_cannot_truncate(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    standin.default_num_ctx = 2048  # an old server (<= 0.6.6), or OLLAMA_CONTEXT_LENGTH
+    standin.reply = memory_rule(lambda text: "Noted.")
+    rig = ChatRig(tmp_path, standin, {"context.summary_batch": 2})
+    try:
+        assert rig.llm.load("llama3.2:1b", num_ctx=4096) >= 0  # the chat's warm-up
+        loads = len(standin.requests.to("/api/chat"))
+        shared = rig.turn("Hello there. " * 600)  # fits 4,096 tokens, not 2,048
+        assert shared["context"]["num_ctx"] == 4096  # min(131072, context.default_num_ctx)
+        first = standin.requests.to("/api/chat")[loads]
+        assert first.body["options"]["num_ctx"] == 4096 and first.num_ctx == 4096
+        assert not first.truncated
+        assert not first.load_duration  # the warm-up loaded this very window
+        for text in FILLER * 2:
+            rig.turn(text * 20)
+        records = standin.requests.to("/api/chat")
+        assert any(not r.streamed for r in records)  # summary calls happened…
+        assert all(r.num_ctx == 4096 for r in records)  # …in the same window: no reload
+    finally:
+        rig.close()
+
+
+def test_trim_context_asks_the_window_in_exec_not_prep(tmp_path: Path, standin: StandIn) -> None:
+    from dataclasses import replace
+
+    from nodes.trim_context import TrimContext
+    from utils.ollama_client import OllamaService
+
+    rig = ChatRig(tmp_path, standin)
+    llm = OllamaService(standin.url, rig.settings.ollama, rig.clock)  # nothing cached yet
+    try:
+        rig.turn("hi")
+        node = TrimContext(replace(rig.deps, llm=llm))
+        session = rig.store.resolve_session(str(rig.session_id))
+        shows = len(standin.requests.to("/api/show"))
+        data = node.prep({"session": session, "history": [], "pinned": []})
+        assert len(standin.requests.to("/api/show")) == shows  # prep reads, never calls out
+        assert node.exec(data).num_ctx == 4096
+        assert node.exec(data).num_ctx == 4096
+        assert len(standin.requests.to("/api/show")) == shows + 1  # once per process
+        standin.go_down()
+        fresh = TrimContext(replace(rig.deps, llm=OllamaService(standin.url, rig.settings.ollama,
+                                                                 rig.clock)))  # fmt: skip
+        assert fresh.exec(data).num_ctx == 4096  # Ollama unreachable: the setting's window
+    finally:
+        standin.come_up()
+        llm.close()
+        rig.close()

@@ -202,3 +202,48 @@ def test_delete(svc: OllamaService) -> None:
 def test_empty_model_name_is_bad_request(svc: OllamaService) -> None:
     with pytest.raises(BadRequest):
         list(svc.chat_stream("", HI))
+
+
+def test_close_from_another_thread_while_one_reads_closes_at_its_next_chunk(
+    standin: StandIn,
+) -> None:
+    import threading
+
+    standin.reply = replies.essay(20)
+    standin.tokens_per_second = 4.0  # a chunk every 250 ms
+    svc = OllamaService(standin.url, OllamaSettings(chunk_timeout=2.0), SystemClock())
+    stream = svc.chat_stream(MODEL, HI)
+    assert next(stream)
+    got: list[object] = []
+    reader = threading.Thread(target=lambda: got.append(list(stream)))
+    reader.start()
+    time.sleep(0.1)  # the reader is inside next(), waiting for the second chunk
+    closed: list[float] = []
+    stream.close()  # the main thread (Ctrl+C): must not raise "generator already executing"
+    stream.when_closed(lambda: closed.append(time.monotonic()))
+    asked = time.monotonic()
+    reader.join(2.0)
+    assert not reader.is_alive() and stream.closed and closed
+    assert closed[0] - asked > 0.05  # the slot was busy until the reader really closed it
+    assert got == [[]]  # the reader stopped at once, nothing more forwarded
+    deadline = time.monotonic() + 2.0
+    while standin.requests.to("/api/chat")[-1].outcome != "cancelled":
+        assert time.monotonic() < deadline, "Ollama was never told to stop"
+        time.sleep(0.02)
+
+
+def test_reasoning_chunks_start_the_reply_but_are_not_its_text(
+    standin: StandIn, svc: OllamaService
+) -> None:
+    from tests.standin import ModelSpec
+
+    standin.models["qwen3:0.6b"] = ModelSpec(thinking=True, family="qwen3")
+    standin.reply = replies.fixed("Hello there.")
+    stream = svc.chat_stream("qwen3:0.6b", HI)
+    pieces = list(stream)
+    assert "".join(pieces) == "Hello there." == stream.text
+    assert pieces.count("") == stream.thinking_chunks > 5
+    assert stream.thinking_chars == len(replies.reasoning(HI))
+    with pytest.raises(BadRequest, match="does not support thinking"):
+        list(svc.chat_stream(MODEL, HI, think=True))  # Ollama's 400 for a model that cannot
+    assert "".join(svc.chat_stream("qwen3:0.6b", HI, think=False)) == "Hello there."

@@ -55,3 +55,28 @@ def test_parse_option_from_text() -> None:
         parse_option("num_ctx", "4k")
     with pytest.raises(OptionError, match="did you mean 'top_k'"):
         parse_option("topk", "3")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("-1", -1), ("0", 0), ("3600", 3600), ("1.5", 1.5), ("5m", "5m"), ("1h30m", "1h30m"),
+     ("300ms", "300ms"), ("-1s", "-1s"), ("2.5h", "2.5h")],
+)  # fmt: skip
+def test_keep_alive_is_seconds_or_a_go_duration(text: str, value: object) -> None:
+    parsed = parse_option("keep_alive", text)
+    assert parsed == value and type(parsed) is type(value)
+    assert validate_options({"keep_alive": text}) == {"keep_alive": value}  # as /set stored it
+
+
+@pytest.mark.parametrize("bad", ["forever", "5 m", "1d", "", "m5", True, float("inf")])
+def test_a_bad_keep_alive_is_one_clear_line(bad: object) -> None:
+    with pytest.raises(OptionError, match="keep_alive must be a number of seconds"):
+        validate_options({"keep_alive": bad})
+
+
+def test_think_is_on_off_or_a_level() -> None:
+    assert parse_option("think", "true") is True and parse_option("think", "off") is False
+    assert parse_option("think", "high") == "high"
+    assert validate_options({"think": False}) == {"think": False}
+    with pytest.raises(OptionError, match="think must be true, false, low, medium or high"):
+        parse_option("think", "maybe")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.rag_support import embed_texts, invoke, open_store, write_docs
 from tests.standin import StandIn
 
@@ -130,3 +132,27 @@ def _pdf(text: str) -> bytes:
         len(objects) + 1, xref,
     )  # fmt: skip
     return bytes(out)
+
+
+def test_a_programming_error_while_embedding_is_raised_once_not_retried(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from utils.ollama_client import OllamaService
+
+    calls: list[int] = []
+
+    def broken(self: OllamaService, model: str, inputs: list[str]) -> list[list[float]]:
+        calls.append(len(inputs))
+        raise TypeError("a bug, not Ollama")
+
+    docs, data = write_docs(tmp_path / "docs"), tmp_path / "data"
+    assert invoke(standin, data, "rag", "ingest", str(docs), "-C", "n").exit_code == 0
+    monkeypatch.setattr(OllamaService, "embed", broken)
+    fast = "retry:\n  backoff: 0.01\n"
+    (docs / "new.txt").write_text("A fresh paragraph about otters holding hands.")
+    ingest = invoke(standin, data, "rag", "ingest", str(docs), "-C", "n", config=fast)
+    assert ingest.exit_code == 1 and "internal error: TypeError: a bug" in ingest.output
+    assert len(calls) == 1 and "retrying" not in ingest.output  # EmbedChunks: not retried
+    ask = invoke(standin, data, "ask", "--collection", "n", "otters?", config=fast)
+    assert ask.exit_code == 1 and "internal error: TypeError: a bug" in ask.output
+    assert len(calls) == 2 and "retrying" not in ask.output  # EmbedQuery: not retried

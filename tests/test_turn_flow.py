@@ -131,7 +131,7 @@ def test_options_go_to_ollama_and_a_length_stop_is_told(standin: StandIn, tmp_pa
     assert shared["turn"]["done_reason"] == "length"
     assert any("length limit" in n for n in sink.notices)
     body = standin.requests.to("/api/chat")[-1].body
-    assert body["options"] == {"num_predict": 5, "temperature": 0.0}
+    assert body["options"] == {"num_predict": 5, "temperature": 0.0, "num_ctx": 4096}
     assert body["keep_alive"] == "30m"
 
 
@@ -139,6 +139,29 @@ def test_a_session_keep_alive_overrides_the_setting(standin: StandIn, tmp_path: 
     turns = runner(standin, tmp_path)
     turns.turn(user_message="hi", options={"keep_alive": "2h"})
     assert standin.requests.to("/api/chat")[-1].body["keep_alive"] == "2h"
+
+
+@pytest.mark.parametrize(("stored", "sent"), [("-1", -1), (-1, -1), ("0", 0), ("1h30m", "1h30m")])
+def test_keep_alive_numbers_go_as_numbers(
+    standin: StandIn, tmp_path: Path, stored: object, sent: object
+) -> None:
+    turns = runner(standin, tmp_path)  # `/set keep_alive -1` stored the text "-1"
+    shared = turns.turn(user_message="hi", options={"keep_alive": stored})
+    assert shared["turn"]["status"] == "complete"
+    body = standin.requests.to("/api/chat")[-1].body
+    assert body["keep_alive"] == sent  # the ollama client sends numbers as floats: -1.0
+    assert isinstance(body["keep_alive"], str) == isinstance(sent, str)
+    again = turns.turn(session_id=shared["session_id"], user_message="and again")
+    assert again["turn"]["status"] == "complete"
+
+
+def test_think_is_sent_only_when_set(standin: StandIn, tmp_path: Path) -> None:
+    turns = runner(standin, tmp_path)
+    shared = turns.turn(user_message="hi")
+    assert "think" not in standin.requests.to("/api/chat")[-1].body
+    turns.turn(session_id=shared["session_id"], user_message="hm", options={"think": False})
+    body = standin.requests.to("/api/chat")[-1].body
+    assert body["think"] is False and "think" not in body.get("options", {})
 
 
 def test_unicode_round_trips_exactly(standin: StandIn, tmp_path: Path) -> None:
@@ -161,3 +184,36 @@ def _find(start: Any, cls: type[Any]) -> Any:
             seen.add(id(node))
             todo.extend(node.successors.values())
     raise AssertionError(f"no {cls.__name__} in the flow")
+
+
+def test_a_programming_error_is_raised_once_not_retried_as_an_ollama_failure(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from utils.ollama_client import OllamaService
+
+    calls: list[str] = []
+
+    def broken(self: OllamaService, model: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(model)
+        raise TypeError("a bug, not Ollama")
+
+    monkeypatch.setattr(OllamaService, "chat_stream", broken)
+    sink = TimedSink()
+    turns = runner(standin, tmp_path, sink)
+    with pytest.raises(TypeError, match="a bug, not Ollama"):
+        turns.turn(user_message="hi")
+    assert len(calls) == 1
+    assert not any(s.startswith("retrying") for s in sink.statuses)
+    reply = rows(tmp_path)[-1]
+    assert reply["status"] == "failed" and "TypeError" in reply["meta"]
+
+
+def test_a_400_after_an_auto_pull_is_a_failure_not_retried(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.registry["mistral:7b"] = ModelSpec(size=50_000_000)
+    turns = runner(standin, tmp_path, **{"ollama.auto_pull": "true"})
+    standin.script_fault("chat", Fault.status(400, "invalid options"))  # the call after the pull
+    shared = turns.turn(user_message="hi", model="mistral:7b")
+    assert shared["turn"]["status"] == "failed" and shared["attempts"] == 1
+    assert len(standin.requests.to("/api/chat")) == 2  # the 404, then the 400: no retry

@@ -155,3 +155,91 @@ def test_the_context_mode_setting_applies_to_new_sessions(standin: StandIn, tmp_
     turns = runner(standin, tmp_path, **{"chat.context_mode": "per-model"})
     shared = turns.turn(user_message="hi")
     assert shared["session"].context_mode == "per-model"
+
+
+def _thinker(standin: StandIn) -> str:
+    from tests.standin import ModelSpec
+
+    standin.models["qwen3:0.6b"] = ModelSpec(thinking=True, family="qwen3")
+    return "qwen3:0.6b"
+
+
+def test_a_thinking_model_shows_progress_and_stores_only_the_reply(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    model = _thinker(standin)
+    standin.reply = replies.fixed("Paris is the capital.")
+    sink = TimedSink()
+    shared = runner(standin, tmp_path, sink).turn(user_message="capital?", model=model)
+    assert shared["turn"]["status"] == "complete"
+    assert sink.text == "Paris is the capital." and "think" not in sink.text
+    counts = [s for s in sink.statuses if s.startswith("thinking… (") and s.endswith(" tokens)")]
+    assert counts and sink.statuses[-1] == ""  # progress shown while it reasons, then cleared
+    reply = rows(tmp_path)[-1]
+    assert reply["content"] == "Paris is the capital."
+    assert json.loads(reply["meta"])["thinking_chars"] == len(replies.reasoning([]))
+
+
+def test_a_stream_broken_mid_thinking_is_partial_not_retried(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    model = _thinker(standin)
+    standin.script_fault("chat", Fault.cut(after=3))
+    shared = runner(standin, tmp_path).turn(user_message="hm?", model=model)
+    assert shared["turn"]["status"] == "partial" and shared["attempts"] == 1
+    assert len(standin.requests.to("/api/chat")) == 1  # the reply had begun: no fresh start
+
+
+def test_ctrl_c_while_the_model_thinks_stops_the_reply_it_began(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    model = _thinker(standin)
+    standin.reasoning = replies.essay(100)
+    standin.tokens_per_second = 20.0
+    sink = TimedSink()
+    with ctrl_c_after(0.5):
+        shared = runner(standin, tmp_path, sink).turn(user_message="think hard", model=model)
+    assert shared["turn"]["status"] == "interrupted" and sink.text == ""
+    assert "(stopped; the partial reply is kept, marked interrupted)" in sink.notices
+    assert wait_for(lambda: standin.requests.to("/api/chat")[-1].outcome == "cancelled")
+
+
+def test_think_false_is_sent_as_the_request_field(standin: StandIn, tmp_path: Path) -> None:
+    model = _thinker(standin)
+    sink = TimedSink()
+    shared = runner(standin, tmp_path, sink).turn(
+        user_message="quick", model=model, options={"think": False}
+    )
+    assert shared["turn"]["status"] == "complete"
+    assert standin.requests.to("/api/chat")[-1].body["think"] is False
+    assert not any(s.startswith("thinking… (") for s in sink.statuses)
+
+
+def test_a_second_ctrl_c_frees_the_queue_only_when_the_stream_is_closed(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    from tests.chat_rig import ChatRig
+
+    released: list[float] = []
+
+    class Gate:
+        def acquire(self, on_wait: Any) -> Gate:
+            return self
+
+        def release(self) -> None:
+            released.append(time.monotonic())
+
+    standin.reply = replies.essay(30)
+    standin.tokens_per_second = 1.0  # a word a second: the reader sits inside its read
+    rig = ChatRig(tmp_path, standin, {"ollama.chunk_timeout": 3.0}, gate=Gate())
+    try:
+        began = time.monotonic()
+        with ctrl_c_after(1.3), ctrl_c_after(1.6):  # the second one stops the wait for the reader
+            shared = rig.turn("write slowly")
+        assert shared["turn"]["status"] == "interrupted"
+        assert wait_for(lambda: bool(released))
+        assert released[0] - began > 1.85  # when the reader got its chunk and closed the stream
+        assert shared["started"].stream.closed
+        assert wait_for(lambda: standin.requests.to("/api/chat")[-1].outcome == "cancelled")
+    finally:
+        rig.close()

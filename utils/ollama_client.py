@@ -89,8 +89,10 @@ class OllamaService:
         *,
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
+        think: bool | str | None = None,
     ) -> ChatStream:
-        """A lazy stream of reply text pieces; nothing is sent until the first `next()`."""
+        """A lazy stream of reply text pieces; nothing is sent until the first `next()`.
+        `think` is sent only when given (a model that cannot think answers 400 to it)."""
 
         def start() -> Iterator[Any]:
             return self._client.chat(
@@ -99,6 +101,7 @@ class OllamaService:
                 stream=True,
                 options=dict(options) if options else None,
                 keep_alive=self._keep_alive(keep_alive),
+                think=think,
             )
 
         return ChatStream(start, model=model, host=self.host, clock=self.clock)
@@ -125,14 +128,20 @@ class OllamaService:
         )
         return ChatResult(response.message.content or "", ChatFinal.from_chunk(response))
 
-    def load(self, model: str, keep_alive: float | str | None = None) -> float:
-        """Warm the model up (an empty chat); returns the seconds it took."""
+    def load(
+        self, model: str, keep_alive: float | str | None = None, *, num_ctx: int | None = None
+    ) -> float:
+        """Warm the model up (an empty chat); returns the seconds it took. Give the `num_ctx`
+        the turns will send (`window()`), or Ollama reloads the model for the first turn."""
         began = self.clock.monotonic()
         response = self._call(
             "load",
             model,
             lambda: self._client.chat(
-                model=model, messages=[], keep_alive=self._keep_alive(keep_alive)
+                model=model,
+                messages=[],
+                options={"num_ctx": num_ctx} if num_ctx else None,
+                keep_alive=self._keep_alive(keep_alive),
             ),
         )
         took = self.clock.monotonic() - began
@@ -197,6 +206,19 @@ class OllamaService:
         if key not in self._context_lengths:
             self._context_lengths[key] = self.show(model).context_length
         return self._context_lengths[key]
+
+    def window(self, model: str, cap: int, num_ctx: object = None) -> int:
+        """The context window a turn plans with and sends as `num_ctx`: the session's own
+        `num_ctx` if it set one, else the model's trained length capped by `cap`
+        (`context.default_num_ctx`), else `cap` when Ollama cannot say."""
+        if isinstance(num_ctx, int) and not isinstance(num_ctx, bool) and num_ctx > 0:
+            return num_ctx
+        try:
+            length = self.context_length(model)
+        except OllamaError as exc:  # a missing model: the chat call reports it properly
+            log.info("context_length_unknown", model=model, error=type(exc).__name__)
+            length = None
+        return min(length or cap, cap)
 
     def running(self) -> list[RunningModel]:
         response = self._call("ps", None, self._client.ps)

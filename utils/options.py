@@ -1,9 +1,17 @@
-"""Model options: checked by name, type and range before any request reaches Ollama."""
+"""Model options: checked by name, type and range before any request reaches Ollama.
+
+`CHECKS` are the model's `options` of a chat request; `REQUEST_CHECKS` are session options
+sent as request fields of their own: `keep_alive` (seconds as a number, negative = forever,
+or a Go duration such as "5m", "1h30m", "300ms") and `think` (true/false, or low/medium/high
+for models that take a level). Sending `think` to a model that cannot think makes Ollama answer
+400, so it is sent only when the person set it.
+"""
 
 from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Mapping
 
 
@@ -55,17 +63,54 @@ CHECKS: dict[str, Callable[[object], object]] = {
 }
 
 
+GO_DURATION = re.compile(r"[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+")
+THINK_LEVELS = ("low", "medium", "high")
+
+
+def _keep_alive(value: object) -> object:
+    """Seconds as an int (or float), a Go duration as its text; numeric text becomes a number."""
+    if isinstance(value, str):
+        text = value.strip()
+        if GO_DURATION.fullmatch(text):
+            return text
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise OptionError(
+            "keep_alive must be a number of seconds (negative = forever) or a duration "
+            f"like 5m, 1h30m or 300ms, got {value!r}"
+        )
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _think(value: object) -> object:
+    if isinstance(value, bool) or value in THINK_LEVELS:
+        return value
+    raise OptionError(f"think must be true, false, low, medium or high, got {value!r}")
+
+
+REQUEST_CHECKS: dict[str, Callable[[object], object]] = {
+    "keep_alive": _keep_alive,
+    "think": _think,
+}
+_ALL = {**CHECKS, **REQUEST_CHECKS}
+_TRUTH = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
+
+
 def _unknown(name: str) -> OptionError:
-    near = difflib.get_close_matches(name, sorted(CHECKS), n=1)
-    hint = f" (did you mean '{near[0]}'?)" if near else f"; known: {', '.join(sorted(CHECKS))}"
+    near = difflib.get_close_matches(name, sorted(_ALL), n=1)
+    hint = f" (did you mean '{near[0]}'?)" if near else f"; known: {', '.join(sorted(_ALL))}"
     return OptionError(f"unknown option '{name}'{hint}")
 
 
 def validate_options(raw: Mapping[str, object]) -> dict[str, object]:
-    """The options, checked and normalised (floats as float, stop as a list)."""
+    """The options, checked and normalised (floats as float, stop as a list, keep_alive as
+    a number or a duration text)."""
     out: dict[str, object] = {}
     for name, value in raw.items():
-        check = CHECKS.get(name)
+        check = _ALL.get(name)
         if check is None:
             raise _unknown(name)
         out[name] = check(value)
@@ -75,14 +120,17 @@ def validate_options(raw: Mapping[str, object]) -> dict[str, object]:
 def parse_option(key: str, text: str) -> object:
     """`-o KEY VALUE` / `/set KEY VALUE`: the text turned into the option's type and checked.
 
-    `stop` takes comma-separated texts (`"a,b"` -> `["a", "b"]`)."""
+    `stop` takes comma-separated texts (`"a,b"` -> `["a", "b"]`); `think` true/false/on/off
+    or a level."""
     key = key.strip()
-    check = CHECKS.get(key)
+    check = _ALL.get(key)
     if check is None:
         raise _unknown(key)
     value: object = text.strip()
     if key == "stop":
         value = [part for part in text.split(",") if part]
+    elif key == "think":
+        value = _TRUTH.get(text.strip().lower(), text.strip().lower())
     else:
         for convert in (int, float):
             try:

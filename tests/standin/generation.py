@@ -33,6 +33,7 @@ class Job:
     stream: bool
     num_ctx: int
     fault: Fault | None
+    thinks: bool = False  # streams reasoning (message.thinking) before the reply
 
 
 def resolve_model(
@@ -66,11 +67,17 @@ def _job(s: StandIn, x: Exchange, body: dict[str, Any], kind: str) -> Job | None
     except BadRequest as exc:
         x.send_error(400, str(exc))
         return None
+    think = body.get("think")
+    if kind != "embed" and think not in (None, False) and not spec.thinking:
+        x.send_error(400, f'"{model}" does not support thinking')
+        return None
     requested = int(options.get("num_ctx") or 0)
     num_ctx = min(requested if requested > 0 else s.default_num_ctx, spec.context_length)
     x.record.num_ctx = num_ctx
     stream = body.get("stream") is not False and kind != "embed"
-    return Job(kind, model, name, spec, options, keep_alive, stream, num_ctx, s.faults.take(kind))
+    thinks = kind == "chat" and spec.thinking and think is not False
+    fault = s.faults.take(kind)
+    return Job(kind, model, name, spec, options, keep_alive, stream, num_ctx, fault, thinks)
 
 
 def _load(s: StandIn, x: Exchange, job: Job) -> int:
@@ -138,22 +145,29 @@ def _load_only(s: StandIn, x: Exchange, job: Job) -> None:
     x.record.finish("ok")
 
 
-def _reply_chunks(s: StandIn, job: Job, messages: list[dict[str, Any]]) -> tuple[list[str], str]:
+def _reply_chunks(
+    s: StandIn, job: Job, messages: list[dict[str, Any]]
+) -> tuple[list[tuple[str, str]], str]:
+    """(field, text) chunks: ``thinking`` ones first for a thinking model, then ``content``.
+    ``num_predict`` counts both, as Ollama's does."""
     text = s.reply(messages)
     for stop in job.options.get("stop") or []:
         if stop and stop in text:
             text = text[: text.index(stop)]
-    chunks = split_chunks(text)
+    chunks = [("content", c) for c in split_chunks(text)]
+    if job.thinks:
+        chunks = [("thinking", c) for c in split_chunks(s.reasoning(messages))] + chunks
     limit = int(job.options.get("num_predict") or -1)
     if limit > 0 and len(chunks) > limit:
         return chunks[:limit], "length"
     return chunks, "stop"
 
 
-def _piece(job: Job, content: str, done: bool) -> dict[str, Any]:
+def _piece(job: Job, content: str, done: bool, thinking: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"model": job.model, "created_at": rfc3339()}
     if job.kind == "chat":
-        out["message"] = {"role": "assistant", "content": content}
+        out["message"] = omit_empty({"role": "assistant", "thinking": thinking})
+        out["message"]["content"] = content  # always present
     else:
         out["response"] = content
     out["done"] = done
@@ -176,13 +190,19 @@ def _generate(
     gap = 1.0 / s.tokens_per_second if s.tokens_per_second else 0.0
     eval_start = time.perf_counter_ns()
     try:
-        for i, chunk in enumerate(chunks):
+        for i, (field, chunk) in enumerate(chunks):
             if i:
                 x.sleep(gap)
-            if stream:
+            if stream and field == "thinking":
+                stream.send(_piece(job, "", False, thinking=chunk))
+            elif stream:
                 stream.send(_piece(job, chunk, False))
             rec.eval_count = i + 1
-        final = _piece(job, "" if stream else "".join(chunks), True)
+        if stream:
+            final = _piece(job, "", True)
+        else:
+            final = _piece(job, "".join(c for f, c in chunks if f == "content"), True,
+                           thinking="".join(c for f, c in chunks if f == "thinking"))  # fmt: skip
         final.update(
             omit_empty(
                 {

@@ -28,7 +28,11 @@ class ModelSpec:
 
     ``embedding=True`` makes it an embedding-only model: capabilities ``["embedding"]``,
     chat/generate answer 400 ``"<name>" does not support chat``.  ``load_delay`` overrides
-    ``StandIn.load_delay`` for this model (seconds).
+    ``StandIn.load_delay`` for this model (seconds).  ``thinking=True`` makes it a thinking
+    model (qwen3, deepseek-r1): capability ``thinking``, and unless the request says
+    ``"think": false`` it streams its reasoning in ``message.thinking`` chunks (empty
+    ``content``) before the reply.  Asking a model without it to think (``"think": true`` or
+    a level) is a 400 ``"<name>" does not support thinking``, as with Ollama.
     """
 
     context_length: int = 131072
@@ -39,6 +43,7 @@ class ModelSpec:
     digest: str = ""
     embedding: bool = False
     load_delay: float | None = None
+    thinking: bool = False
 
     def digest_for(self, name: str) -> str:
         """The configured digest, or one derived from the model name."""
@@ -47,7 +52,9 @@ class ModelSpec:
     @property
     def capabilities(self) -> list[str]:
         """Capabilities as /api/show reports them."""
-        return ["embedding"] if self.embedding else ["completion", "tools"]
+        if self.embedding:
+            return ["embedding"]
+        return ["completion", "tools", "thinking"] if self.thinking else ["completion", "tools"]
 
     def details(self) -> dict[str, Any]:
         """The ``details`` object of /api/tags, /api/show and /api/ps."""

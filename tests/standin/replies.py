@@ -84,6 +84,11 @@ def essay(words: int) -> ReplyRule:
     return rule
 
 
+def reasoning(messages: Messages) -> str:
+    """A thinking model's reasoning before it answers (sent as ``message.thinking``)."""
+    return "Okay, the person wrote something. Let me think about what they need and answer it."
+
+
 def split_chunks(text: str) -> list[str]:
     """Stream pieces: each word together with the whitespace that follows it."""
     chunks: list[str] = []

@@ -9,6 +9,8 @@ Script it with plain attributes (read on every request, so change them any time)
 
 - ``reply``: a rule ``messages -> str`` (see ``replies``: ``friendly`` default, ``echo``,
   ``fixed(text)``, ``essay(n)``, or any callable).
+- ``reasoning``: what a thinking model (``ModelSpec(thinking=True)``) streams in
+  ``message.thinking`` before its reply (``replies.reasoning`` default).
 - ``first_token_delay`` (s) and ``tokens_per_second`` (``None`` = no pacing); a token is a
   word with its following whitespace, one NDJSON chunk each.
 - ``load_delay`` (s, per model via ``ModelSpec.load_delay``), paid on the first request
@@ -40,7 +42,7 @@ from .faults import Fault, FaultScript
 from .handler import Handler
 from .models import ModelSpec, default_models, full_name
 from .records import RequestLog
-from .replies import ReplyRule, friendly
+from .replies import ReplyRule, friendly, reasoning
 from .scheduler import LoadedModels, Slots
 
 
@@ -103,6 +105,7 @@ class StandIn:
         self.registry: dict[str, ModelSpec] = {}
         self.registry_unknown: set[str] = set()
         self.reply: ReplyRule = friendly
+        self.reasoning: ReplyRule = reasoning
         self.first_token_delay = 0.0
         self.tokens_per_second: float | None = None
         self.load_delay = 0.0
