@@ -146,7 +146,11 @@ class Repl:
             self.lease.hold(session.id)
 
     def start_warmup(self, model: str) -> None:
-        keep_alive = self.app.settings.ollama.keep_alive
+        """Load `model` in the background with the window and keep_alive the turns will send,
+        so the first reply does not pay a reload."""
+        options = {**(self.session.options if self.session else {}), **self.pending_options}
+        keep_alive = options.get("keep_alive", self.app.settings.ollama.keep_alive)
+        cap = self.app.settings.context.default_num_ctx
 
         gate = self.app.gate()
 
@@ -158,7 +162,8 @@ class Repl:
                 ticket = gate.acquire(lambda position, eta: None) if gate else None
                 waited = self.app.clock.monotonic() - joined
                 try:
-                    seconds = self.llm.load(model, keep_alive)
+                    num_ctx = self.llm.window(model, cap, options.get("num_ctx"))
+                    seconds = self.llm.load(model, keep_alive, num_ctx=num_ctx)
                 finally:
                     if ticket is not None:
                         ticket.release()

@@ -63,7 +63,8 @@ def _system(repl: Repl, arg: str) -> None:
 
 @command(
     "set",
-    "KEY VALUE set a model option, or cache on|off, keep_alive 30m, context shared|per-model;"
+    "KEY VALUE set a model option, or cache on|off, keep_alive 30m, think true|false, "
+    "context shared|per-model;"
     " /set alone shows them",
 )
 def _set(repl: Repl, arg: str) -> None:
@@ -84,9 +85,8 @@ def _set(repl: Repl, arg: str) -> None:
     if key == "context":
         _set_context(repl, value)
         return
-    if key == "keep_alive":
-        parsed: dict[str, object] = {"keep_alive": value}
-    elif key == "cache":
+    parsed: dict[str, object]
+    if key == "cache":
         if value not in ("on", "off"):
             raise click.UsageError("/set cache takes on or off")
         parsed = {"cache": value == "on"}

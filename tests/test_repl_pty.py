@@ -159,3 +159,20 @@ def _replying(data: Path) -> bool:
         return any(r["role"] == "assistant" for r in rows(data))
     except sqlite3.Error:  # not created or migrated yet
         return False
+
+
+def test_the_warm_up_loads_the_window_the_first_turn_uses(standin: StandIn, tmp_path: Path) -> None:
+    standin.load_delay = 0.3  # paid again if the first turn asked for another window
+    standin.default_num_ctx = 2048  # an older server's default: not what the turns plan with
+    child = spawn(standin, tmp_path / "data")
+    wait_for(lambda: any(not r.body.get("messages") for r in standin.requests.to("/api/chat")))
+    standin.requests.wait_finished()
+    say(child, "hello")
+    child.expect_exact("You sent 1 message(s).")
+    child.expect_exact(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+    chats = standin.requests.to("/api/chat")
+    warm, turn = chats[0], next(r for r in chats if r.body.get("messages"))
+    assert warm.num_ctx == turn.num_ctx
+    assert not turn.load_duration  # the model was already loaded with that window
