@@ -4,9 +4,10 @@ In one run: the same 8 prompts are sent serially through `ollama.Client` (the ba
 stand-in's serial throughput), then as 8 real `python main.py ask` processes sharing one data
 dir, started 400 ms apart (wider than the spread of interpreter start-up on 2 busy cores, so
 start order is arrival order; replies take ~1.5 s, so the queue stays full). The gate's own
-ticket order (from the log) is compared with the server's request order too. Throughput is measured the same way on both sides, at the server:
-replies / (last reply finished - first request arrived), so process start-up (paid before
-anyone queues) is not counted against the queue; the wall time is reported as well.
+ticket order (from the log) is compared with the server's request order too. Throughput is
+measured the same way on both sides, at the server: replies / (last reply finished - first
+request arrived), so process start-up (paid before anyone queues) is not counted against the
+queue; the wall time is reported as well.
 """
 
 from __future__ import annotations
