@@ -115,7 +115,7 @@ def record(store: Store, sample: Sample, truncated: bool, at: float) -> Calibrat
         )
 
     try:
-        store._write(write)
+        store.transaction(write)
     except StoreError as exc:
         log.warning("calibration_not_saved", model=sample.model, error=str(exc))
         return current

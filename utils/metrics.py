@@ -70,14 +70,14 @@ def record_events(store: Store, events: list[Event]) -> None:
     """Record several events in one transaction; never raises for a database problem."""
     if not events or not store.writable:
         return
-    now = iso(store._clock.now())
+    now = iso(store.clock.now())
     rows = [
         (e.kind, e.session_id, e.request_id, e.model, e.value,
          json.dumps(e.data, ensure_ascii=False, sort_keys=True), now)
         for e in events
     ]  # fmt: skip
     try:
-        store._write(
+        store.transaction(
             lambda c: c.executemany(
                 "INSERT INTO events (kind, session_id, request_id, model, value, data, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -97,7 +97,7 @@ def note_hit(store: Store, prompt_key: str, key: str | None, at: float) -> None:
     """Count a hit (best effort)."""
     where, value = ("key = ?", key) if key else ("prompt_key = ?", prompt_key)
     try:
-        store._write(
+        store.transaction(
             lambda c: c.execute(
                 f"UPDATE reply_cache SET hits = hits + 1, last_hit_at = ? WHERE {where}",
                 [iso(at), value],
@@ -126,7 +126,7 @@ def put(store: Store, keys_: CacheKeys, model: str, reply: str, at: float, max_e
         return int(cur.rowcount)
 
     try:
-        evicted = store._write(write)
+        evicted = store.transaction(write)
     except StoreError as exc:
         log.warning("cache_not_saved", error=str(exc))
         return 0

@@ -119,6 +119,17 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
         self._announced = True
         return self.read_only_reason
 
+    @property
+    def clock(self) -> Clock:
+        """The injected clock (for modules that time-stamp their own rows)."""
+        return self._clock
+
+    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in one `BEGIN IMMEDIATE` write transaction, with the store's lock retry and
+        disk guard (raises `ReadOnlyStore` when the disk is nearly full). For the tables of
+        later issues (summaries, cache, calibration, metrics)."""
+        return self._write(fn)
+
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if not self._check_disk():
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")

@@ -84,5 +84,5 @@ def save(
             [session_id, text, covers[0], covers[1], messages, model, iso(at)],
         )
 
-    store._write(write)
+    store.transaction(write)
     log.info("summary_saved", session_id=session_id, covers_to_seq=covers[1], messages=messages)
