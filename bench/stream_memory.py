@@ -17,25 +17,9 @@ import tracemalloc
 from pathlib import Path
 
 from bench.common import ROOT, Row, row
+from tests.standin.replies import essay_text
 
 SMALL, LARGE = 200, 20_000
-WORDS = [
-    "the",
-    "quick",
-    "brown",
-    "fox",
-    "jumps",
-    "over",
-    "lazy",
-    "dogs",
-    "while",
-    "seven",
-    "wise",
-    "owls",
-    "count",
-    "bright",
-    "stars",
-]
 
 
 def run() -> list[Row]:
@@ -74,7 +58,7 @@ def _peak_mb(port: int, data: Path, words: int) -> float:
     app = App(overrides={"host": f"http://127.0.0.1:{port}", "data_dir": str(data)})
     deps = app.deps(NullSink())
     session = deps.store.create_session("llama3.2:1b")
-    text = " ".join(WORDS[i % len(WORDS)] for i in range(words))
+    text = essay_text(words)
     stream = deps.llm.chat_stream("llama3.2:1b", [{"role": "user", "content": text}])
     first = next(stream)
     del text

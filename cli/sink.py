@@ -50,9 +50,7 @@ class TerminalSink:
 
     def notice(self, text: str) -> None:
         with self._lock:
-            self._clear_status()
-            if self._last_char != "\n" and self.out is not self.err:
-                self.out.flush()
+            self._clear_status()  # reply() flushes stdout itself, so the order on screen holds
             self.err.write(f"[{text}]\n" if not text.startswith("(") else f"{text}\n")
             self.err.flush()
 
