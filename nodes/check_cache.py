@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import structlog
 
@@ -60,7 +60,7 @@ class CacheVerdict:
 class CheckCache(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("hit", "miss")
 
-    def __init__(self, deps: Deps, mode: str = "check") -> None:
+    def __init__(self, deps: Deps, mode: Literal["check", "fallback"] = "check") -> None:
         super().__init__(deps)
         if mode not in ("check", "fallback"):
             raise InputError(f"CheckCache mode must be check or fallback, not {mode!r}")

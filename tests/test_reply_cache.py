@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -123,7 +123,7 @@ def test_ollama_down_without_a_cached_reply_says_so(rig: ChatRig, standin: Stand
 
 @pytest.mark.parametrize("mode", ["check", "fallback"])
 def test_check_cache_reads_in_prep_and_exec_only_decides(
-    rig: ChatRig, tmp_path: Path, mode: str
+    rig: ChatRig, tmp_path: Path, mode: Literal["check", "fallback"]
 ) -> None:
     first = ask(rig, "tides", options=DETERMINISTIC)
     shared = {"session": first["session"], "prompt": first["prompt"], "user_message": "tides"}
