@@ -97,10 +97,7 @@ class LoadSession(PocketNode):
                 request_id=exec_res.request_id,
             )
             shared["user_message_id"] = message.id
-        limit = self.window or self.deps.settings.chat.window
-        history = [m for m in store.window(session.id, limit) if not m.meta.get("superseded")]
-        if session.context_mode == "per-model":
-            history = [m for m in history if m.model in (None, session.model)]
+        history = self._history(session)
         shared["session_id"] = session.id
         shared["session"] = session
         shared["model"] = session.model
@@ -112,14 +109,23 @@ class LoadSession(PocketNode):
         log.info("session_loaded", window=len(history))
         return "default"
 
+    def _history(self, session: Session) -> list[Message]:
+        """The window: the last N messages, without superseded replies; in a per-model
+        session, only this model's thread."""
+        limit = self.window or self.deps.settings.chat.window
+        history = [
+            m for m in self.deps.store.window(session.id, limit) if not m.meta.get("superseded")
+        ]
+        if session.context_mode == "per-model":
+            history = [m for m in history if m.model in (None, session.model)]
+        return history
+
     def _read_only(self, shared: Shared, wanted: LoadInput) -> str:
         """The disk is nearly full: answer from memory, store nothing, say so once."""
         store = self.deps.store
         now = iso(self.deps.clock.now())
         session = unsaved_session(wanted.session, wanted.model, wanted.system, wanted.options, now)
-        limit = self.window or self.deps.settings.chat.window
-        history = store.window(session.id, limit) if wanted.session is not None else []
-        history = [m for m in history if not m.meta.get("superseded")]
+        history = self._history(session) if wanted.session is not None else []
         if wanted.user_message is not None and not wanted.regenerate:
             seq = history[-1].seq + 1 if history else 1
             history.append(
