@@ -26,19 +26,11 @@ def _model(repl: Repl, arg: str) -> None:
     if normalise_model(arg) == normalise_model(repl.model):
         say(f"Already using {repl.model}.")
         return
-    if not repl.llm.has_model(arg):  # pull it now (auto_pull), or say how, before switching
-        from utils.model_setup import ensure_model
+    from utils.model_setup import pull_if_missing
 
-        auto_pull = repl.app.settings.ollama.auto_pull == "true"
-        if auto_pull:
-            say(f"{arg} is not pulled yet; pulling it now.")
-        ensure_model(
-            repl.llm,
-            arg,
-            auto_pull=auto_pull,
-            on_progress=lambda p: repl.sink.progress(p.status, p.completed or 0, p.total),
-        )
-        repl.sink.status("")
+    # pull it now (auto_pull), or say how, before switching
+    auto_pull = repl.app.settings.ollama.auto_pull == "true"
+    pull_if_missing(repl.llm, arg, auto_pull=auto_pull, sink=repl.sink)
     running = {normalise_model(m.name) for m in repl.llm.running()}
     old, repl.model = repl.model, arg
     say(f"Switched from {old} to {arg}; the conversation goes on with the new model.")

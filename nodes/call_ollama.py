@@ -188,22 +188,10 @@ class CallOllama(PocketNode):
     def _pull_or_explain(self, model: str) -> bool:
         """Pull a missing model when auto_pull is on (True); else raise the line that says how.
         False when the model is installed after all."""
-        from utils.model_setup import ensure_model
+        from utils.model_setup import pull_if_missing
 
-        if self.deps.llm.has_model(model):
-            return False
-        sink = self.deps.sink
         auto_pull = self.deps.settings.ollama.auto_pull == "true"
-        if auto_pull:
-            sink.notice(f"Model {model} is not pulled yet; pulling it now.")
-        ensure_model(
-            self.deps.llm,
-            model,
-            auto_pull=auto_pull,
-            on_progress=lambda p: sink.progress(p.status, p.completed or 0, p.total),
-        )
-        sink.status("")
-        return True
+        return pull_if_missing(self.deps.llm, model, auto_pull=auto_pull, sink=self.deps.sink)
 
 
 def request_field(name: str, value: Any) -> Any:

@@ -9,6 +9,7 @@ import structlog
 from utils.ollama_client import OllamaService
 from utils.ollama_errors import ModelNotFound
 from utils.ollama_types import PullProgress, normalise_model
+from utils.sink import Sink
 
 log = structlog.get_logger()
 
@@ -31,3 +32,20 @@ def ensure_model(
     log.info("model_pull_started", host=service.host, model=model)
     for progress in service.pull(model):
         on_progress(progress)
+
+
+def pull_if_missing(service: OllamaService, model: str, *, auto_pull: bool, sink: Sink) -> bool:
+    """True when `model` had to be pulled (progress on `sink`), False when it was there;
+    raises `ModelNotFound` (listing what is installed) when missing and `auto_pull` is off."""
+    if service.has_model(model):
+        return False
+    if auto_pull:
+        sink.notice(f"Model {model} is not pulled yet; pulling it now.")
+    ensure_model(
+        service,
+        model,
+        auto_pull=auto_pull,
+        on_progress=lambda p: sink.progress(p.status, p.completed or 0, p.total),
+    )
+    sink.status("")
+    return True
