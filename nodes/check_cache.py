@@ -79,6 +79,8 @@ class CheckCache(PocketNode):
         user_message = shared.get("user_message") or ""
         if not enabled:
             return CacheInput(False, user_message, sent)
+        if self.mode == "check" and not reply_cache.deterministic(sent):
+            return CacheInput(True, user_message, sent)  # only the FAQ can answer: no lookup
         keys = reply_cache.keys(session.model, sent, shared.get("prompt", []))
         store = self.deps.store
         if self.mode == "fallback":

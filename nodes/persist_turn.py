@@ -105,28 +105,12 @@ class PersistTurn(PocketNode):
             for k in ("prompt_tokens", "completion_tokens", "done_reason", "timings", "meta")
             if k in exec_res
         }
-        message_id = exec_res["message_id"]
-        if not store.can_write():  # read-only mode: LoadSession told the person once
-            message_id = None
-        elif message_id is None:
-            message = store.append_message(
-                prep_res.session_id,
-                "assistant",
-                exec_res["text"],
-                model=prep_res.model,
-                status=exec_res["status"],
-                request_id=prep_res.request_id,
-                meta=exec_res["meta"],
+        message_id: int | None = None
+        if store.can_write():  # else read-only mode: LoadSession told the person once
+            # the reply's row, the session's activity and the turn's metrics: one commit
+            message_id = store.transaction(
+                lambda _conn: self._save_turn(prep_res, exec_res, fields)
             )
-            message_id = message.id
-            extra = {k: v for k, v in fields.items() if k not in ("meta",)}
-            if extra:
-                store.update_message(message_id, **extra)
-        else:
-            store.update_message(message_id, status=exec_res["status"], **fields)
-        if message_id is not None:
-            store.touch_session(prep_res.session_id)
-            self._record_metrics(prep_res)
         sink = self.deps.sink
         if exec_res["status"] == "failed":
             sink.notice(exec_res["meta"]["error"])
@@ -142,6 +126,31 @@ class PersistTurn(PocketNode):
         shared["turn"] = {**exec_res, "message_id": message_id}
         log.info("turn_persisted", status=exec_res["status"], message_id=message_id)
         return "default"
+
+    def _save_turn(self, data: PersistInput, result: dict[str, Any], fields: dict[str, Any]) -> int:
+        """Inside one transaction: the reply row finished (or made), the session touched, the
+        metric events recorded; returns the row's id."""
+        store = self.deps.store
+        message_id = result["message_id"]
+        if message_id is None:
+            message = store.append_message(
+                data.session_id,
+                "assistant",
+                result["text"],
+                model=data.model,
+                status=result["status"],
+                request_id=data.request_id,
+                meta=result["meta"],
+            )
+            message_id = message.id
+            extra = {k: v for k, v in fields.items() if k not in ("meta",)}
+            if extra:
+                store.update_message(message_id, **extra)
+        else:
+            store.update_message(message_id, status=result["status"], **fields)
+        store.touch_session(data.session_id)
+        self._record_metrics(data)
+        return int(message_id)
 
     def _record_metrics(self, data: PersistInput) -> None:
         """The turn's figures as events (utils/metrics.py), in one transaction."""

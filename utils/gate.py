@@ -142,12 +142,12 @@ class SqliteGate:
     # -- the protocol ------------------------------------------------------------------------
     def acquire(self, on_wait: WaitCallback) -> SqliteTicket:
         joined = self.clock.now()
-        ticket_id, ahead = self._join(joined)
+        ticket_id, ahead, granted = self._join(joined)
         log.info("gate_joined", host=self.host, ticket=ticket_id, ahead=ahead)
         ticket = SqliteTicket(self, ticket_id, ahead)
         shown: tuple[int, int | None] | None = None
         try:
-            while True:
+            while not granted:
                 position, eta = self._try_grant(ticket_id)
                 if position == 0:
                     break
@@ -185,18 +185,22 @@ class SqliteGate:
         with self._lock:
             return self._median_hold(self._db())
 
-    def _join(self, now: float) -> tuple[int, int]:
-        def join(conn: sqlite3.Connection) -> tuple[int, int]:
+    def _join(self, now: float) -> tuple[int, int, bool]:
+        """(ticket id, tickets ahead, served at once): a free slot is taken in the same
+        transaction that joins the line (AUTOINCREMENT: every live ticket is ahead)."""
+
+        def join(conn: sqlite3.Connection) -> tuple[int, int, bool]:
             self._expire(conn, now)
+            counted = conn.execute("SELECT count(*) FROM tickets WHERE host = ?", [self.host])
+            ahead = int(counted.fetchone()[0])
+            served = ahead < self.slots
             cur = conn.execute(
-                "INSERT INTO tickets (host, owner, state, created_at, heartbeat_at) "
-                "VALUES (?, ?, 'waiting', ?, ?)",
-                [self.host, self.owner, now, now],
-            )
-            ahead = conn.execute(
-                "SELECT count(*) FROM tickets WHERE host = ? AND id < ?", [self.host, cur.lastrowid]
-            ).fetchone()[0]
-            return int(cur.lastrowid or 0), int(ahead)
+                "INSERT INTO tickets (host, owner, state, created_at, granted_at, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [self.host, self.owner, "holding" if served else "waiting", now,
+                 now if served else None, now],
+            )  # fmt: skip
+            return int(cur.lastrowid or 0), ahead, served
 
         return self._write(join)
 

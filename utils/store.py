@@ -127,13 +127,17 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
     def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in one `BEGIN IMMEDIATE` write transaction, with the store's lock retry and
         disk guard (raises `ReadOnlyStore` when the disk is nearly full). For the tables of
-        later issues (summaries, cache, calibration, metrics)."""
+        later issues (summaries, cache, calibration, metrics). Store writes made inside `fn`
+        (`update_message`, `touch_session`...) join it: one commit for all of them, and a
+        failure rolls them all back."""
         return self._write(fn)
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self.db.conn
+        if conn.in_transaction:  # a write inside `transaction(fn)`: part of its one commit
+            return fn(conn)
         if not self._check_disk():
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
-        conn = self.db.conn
         for attempt in range(LOCK_RETRIES):
             try:
                 conn.execute("BEGIN IMMEDIATE")
