@@ -56,7 +56,10 @@ def check_existing(path: Path) -> None:
 def connect(
     path: Path, *, create: bool, sleep: Callable[[float], None] = time.sleep
 ) -> Database:
-    """A read-write connection with WAL, busy_timeout and foreign keys on.
+    """A read-write connection with WAL, synchronous=NORMAL, busy_timeout and foreign keys on.
+
+    NORMAL in WAL mode: a commit does not wait for fsync; it survives a killed process, and
+    only an OS crash or power loss can lose the last commits (docs/design.md, Schema).
 
     The connection is in autocommit mode (`isolation_level=None`): every write transaction is
     an explicit `BEGIN IMMEDIATE ... COMMIT`, so nothing is left open by accident.
@@ -68,7 +71,7 @@ def connect(
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # see the docstring
         mode = set_wal(conn, sleep)
         if str(mode).lower() != "wal":
             raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode}).")
