@@ -8,7 +8,8 @@ by every pocketchat process on the machine: chats, `ask`, `flow run`.
 
 - A ticket is a row; its `id` (AUTOINCREMENT) is its place in line, so the order is FIFO.
 - A ticket is served when fewer than `slots` live tickets of the same host are ahead of it.
-- The owner heartbeats (a thread) while waiting and while holding; a ticket whose heartbeat is
+- The owner heartbeats while waiting and while holding (one thread per gate, started with its
+  first ticket and kept, so taking a ticket starts no thread); a ticket whose heartbeat is
   older than `ttl` (its process crashed) is deleted by whoever looks next.
 - Ctrl+C while waiting deletes the ticket before KeyboardInterrupt goes on.
 - Each finished hold is remembered (the last `HISTORY` per host) to estimate waits.
@@ -89,29 +90,20 @@ class SqliteTicket:
         self.ahead = ahead  # live tickets ahead when it joined (the queue depth it saw)
         self.waited = 0.0  # seconds between joining and being served
         self.granted_at: float | None = None
-        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._released = False
-        self._beat = threading.Thread(target=self._heartbeat, name="gate-heartbeat", daemon=True)
-        self._beat.start()
+        gate._track(ticket_id)
 
     def release(self) -> None:
         with self._lock:
             if self._released:
                 return
             self._released = True
-        self._stop.set()
+        self.gate._untrack(self.id)
         held = None
         if self.granted_at is not None:
             held = self.gate.clock.now() - self.granted_at
         self.gate._leave(self.id, held)
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(self.gate.heartbeat):
-            try:
-                self.gate._beat(self.id)
-            except sqlite3.Error as exc:  # a missed beat only risks expiry
-                log.warning("gate_heartbeat_failed", error=str(exc))
 
 
 class SqliteGate:
@@ -137,7 +129,11 @@ class SqliteGate:
         self.poll = poll
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()  # one connection, shared by the heartbeat threads
+        self._lock = threading.Lock()  # one connection, shared with the heartbeat thread
+        self._live: set[int] = set()  # this gate's tickets, waiting or holding
+        self._live_lock = threading.Lock()
+        self._beater: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # -- the protocol ------------------------------------------------------------------------
     def acquire(self, on_wait: WaitCallback) -> SqliteTicket:
@@ -234,11 +230,38 @@ class SqliteGate:
 
         return self._write(check)
 
-    def _beat(self, ticket_id: int) -> None:
+    def _track(self, ticket_id: int) -> None:
+        with self._live_lock:
+            self._live.add(ticket_id)
+            if self._beater is None or not self._beater.is_alive():
+                self._stop = threading.Event()
+                self._beater = threading.Thread(
+                    target=self._heartbeats, args=(self._stop,), name="gate-heartbeat", daemon=True
+                )
+                self._beater.start()
+
+    def _untrack(self, ticket_id: int) -> None:
+        with self._live_lock:
+            self._live.discard(ticket_id)
+
+    def _heartbeats(self, stop: threading.Event) -> None:
+        """The heartbeat thread: every `heartbeat` seconds, beat this gate's live tickets."""
+        while not stop.wait(self.heartbeat):
+            with self._live_lock:
+                ids = sorted(self._live)
+            if not ids:
+                continue
+            try:
+                self._beat(ids)
+            except sqlite3.Error as exc:  # a missed beat only risks expiry
+                log.warning("gate_heartbeat_failed", error=str(exc))
+
+    def _beat(self, ticket_ids: list[int]) -> None:
         now = self.clock.now()
+        marks = ",".join("?" * len(ticket_ids))
         self._write(
             lambda c: c.execute(
-                "UPDATE tickets SET heartbeat_at = ? WHERE id = ?", [now, ticket_id]
+                f"UPDATE tickets SET heartbeat_at = ? WHERE id IN ({marks})", [now, *ticket_ids]
             )
         )
 
@@ -306,6 +329,10 @@ class SqliteGate:
         return self._conn
 
     def close(self) -> None:
+        self._stop.set()
+        beater = self._beater
+        if beater is not None and beater is not threading.current_thread():
+            beater.join(timeout=5)
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
