@@ -1,7 +1,9 @@
 """ArchiveSessions: mark sessions idle for longer than `idle_days` archived.
 
 Archived sessions are kept whole, searchable and restorable; nothing is deleted by age. A
-session held by a running chat (an unexpired lease) is never archived.
+session held by a running chat (an unexpired lease) is never archived. A process looks at
+most once every `EVERY_SECONDS` (the first turn always does): idleness is counted in days,
+so a turn need not scan the sessions again.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from typing import Any, ClassVar
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
+
+EVERY_SECONDS = 600.0
 
 
 class ArchiveSessions(PocketNode):
@@ -32,5 +36,6 @@ class ArchiveSessions(PocketNode):
     def post(self, shared: Shared, prep_res: Any, exec_res: float | None) -> str:
         if exec_res is None:
             return "default"
-        shared["archived"] = self.deps.store.archive_idle(exec_res)  # the store logs it
+        store = self.deps.store
+        shared["archived"] = store.archive_idle(exec_res, every=EVERY_SECONDS)  # it logs them
         return "default"

@@ -100,7 +100,7 @@ class PersistTurn(PocketNode):
 
     def post(self, shared: Shared, prep_res: PersistInput, exec_res: dict[str, Any]) -> str:
         store = self.deps.store
-        fields = {
+        fields: dict[str, Any] = {
             k: exec_res[k]
             for k in ("prompt_tokens", "completion_tokens", "done_reason", "timings", "meta")
             if k in exec_res

@@ -57,6 +57,7 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
         self.writable = True
         self.read_only_reason: str | None = None
         self._announced = False
+        self._archived_at: float | None = None  # the last archive_idle, by the clock
 
     @classmethod
     def open(
@@ -193,8 +194,13 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
         if self._check_disk():
             self._write(lambda c: leases.release(c, session_id, holder))
 
-    def archive_idle(self, idle_days: float) -> list[str]:
-        """Archive sessions idle for more than `idle_days` and not leased; return their ids."""
+    def archive_idle(self, idle_days: float, *, every: float = 0) -> list[str]:
+        """Archive sessions idle for more than `idle_days` and not leased; return their ids.
+        With `every` (seconds), skip it (return []) if this store did it less than that ago."""
+        moment = self._clock.now()
+        if every > 0 and self._archived_at is not None and moment - self._archived_at < every:
+            return []
+        self._archived_at = moment
         now = self._now()
         cutoff = iso(self._clock.now() - idle_days * 86400)
         ids = self._write(lambda c: leases.archive_idle(c, cutoff, now))
