@@ -3,8 +3,11 @@
 - Text reaches the sink in pieces of about `min_chars` characters or at a natural break
   (sentence end, new line), and is never held longer than `max_delay_ms`: a reader thread
   pulls the stream while this thread shows what has arrived.
-- The reply row is created with the first piece (status `partial`) and updated at every
-  completed sentence, so a crash loses at most the last sentence.
+- The reply row is created with the first piece (status `partial`); at every completed
+  sentence (or every `SAVE_EVERY_CHARS` without one) only the new text is appended to its
+  parts (`utils/parts_sql.py`), so a crash loses at most the last sentence and saving stays
+  linear in the reply's length. The whole text is joined once, at the end, and written into
+  the message once (`finish_reply`), whatever the ending.
 - Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
   text. Only the text is kept in memory, never the chunk objects.
 - A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
@@ -96,8 +99,9 @@ class _Pump:
         self.node = node
         self.deps = node.deps
         self.data = data
-        self.text = io.StringIO()
-        self.saved_len = 0
+        self.text = io.StringIO()  # the whole reply: the one copy that grows
+        self.unsaved: list[str] = []  # pieces shown since the last save
+        self.unsaved_chars = 0
         self.message_id: int | None = None
         self.cancel = threading.Event()
         self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -129,11 +133,13 @@ class _Pump:
         if status != "complete":
             self._join(reader)
         self.data.started.release()  # Ollama is free: let the next one in
-        self._save(status, force=True)
+        text = self.text.getvalue()  # joined once, here
+        self.text.close()
+        self._finish(text, status)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)
         return ReplyOutcome(
-            text=self.text.getvalue(),
+            text=text,
             status=status,
             message_id=self.message_id,
             final=final,
@@ -209,33 +215,57 @@ class _Pump:
         pending.clear()
         self.deps.sink.reply(piece)
         self.text.write(piece)
-        unsaved = self.text.tell() - self.saved_len
-        if self.message_id is None or unsaved >= SAVE_EVERY_CHARS or SENTENCE_BREAK.search(piece):
-            self._save("partial")
+        self.unsaved.append(piece)
+        self.unsaved_chars += len(piece)
+        if (
+            self.message_id is None
+            or self.unsaved_chars >= SAVE_EVERY_CHARS
+            or SENTENCE_BREAK.search(piece)
+        ):
+            self._save()
 
-    def _save(self, status: str, force: bool = False) -> None:
-        """Create the reply row with the first text; update it as sentences complete."""
+    def _save(self) -> None:
+        """Keep the text shown since the last save: the first piece makes the reply row
+        (status `partial`), later ones are appended as parts. Only new text is written."""
         store = self.deps.store
-        if not store.can_write():  # read-only mode: shown, not stored
+        if not self.unsaved or not store.can_write():  # read-only mode: shown, not stored
             return
-        length = self.text.tell()
-        if self.message_id is None and force:
-            self.message_id = self._row_already_made()
+        new = "".join(self.unsaved)
         if self.message_id is None:
-            if length == 0 and not force:
-                return
             message = store.append_message(
                 self.data.session_id,
                 "assistant",
-                self.text.getvalue(),
+                new,
+                model=self.data.model,
+                status="partial",
+                request_id=self.data.request_id,
+            )
+            self.message_id = message.id
+        else:
+            store.append_part(self.message_id, new)
+        self.unsaved.clear()
+        self.unsaved_chars = 0
+
+    def _finish(self, text: str, status: str) -> None:
+        """The whole reply and its ending, written into its row once (parts folded away)."""
+        store = self.deps.store
+        if not store.can_write():
+            return
+        if self.message_id is None:
+            self.message_id = self._row_already_made()
+        if self.message_id is None:
+            message = store.append_message(
+                self.data.session_id,
+                "assistant",
+                text,
                 model=self.data.model,
                 status=status,
                 request_id=self.data.request_id,
             )
             self.message_id = message.id
-        elif force or length != self.saved_len:
-            store.update_message(self.message_id, content=self.text.getvalue(), status=status)
-        self.saved_len = length
+        else:
+            store.finish_reply(self.message_id, text, status)
+        self.unsaved.clear()
 
     def _row_already_made(self) -> int | None:
         """Ctrl+C can land after the row was committed but before its id came back: find it
