@@ -3,11 +3,9 @@
 - Text reaches the sink in pieces of about `min_chars` characters or at a natural break
   (sentence end, new line), and is never held longer than `max_delay_ms`: a reader thread
   pulls the stream while this thread shows what has arrived.
-- The reply row is created with the first piece (status `partial`); at every completed
-  sentence (or every `SAVE_EVERY_CHARS` without one) only the new text is appended to its
-  parts (`utils/parts_sql.py`), so a crash loses at most the last sentence and saving stays
-  linear in the reply's length. The whole text is joined once, at the end, and written into
-  the message once (`finish_reply`), whatever the ending.
+- The reply is kept as it grows by `ReplySaver` (nodes/reply_saver.py): sentence by sentence,
+  appending only new text, and written whole once at the end, so a crash loses at most the
+  last sentence and saving stays linear in the reply's length.
 - Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
   text. Only the text is kept in memory, never the chunk objects.
 - A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
@@ -18,7 +16,6 @@
 
 from __future__ import annotations
 
-import io
 import queue
 import re
 import threading
@@ -30,6 +27,7 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
+from nodes.reply_saver import ReplySaver
 from utils.ollama_errors import OllamaError
 
 if TYPE_CHECKING:
@@ -39,8 +37,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 SENTENCE_END = re.compile(r"[.!?…:;]['\")\]]?\s*$|\n\s*$")  # a piece ending a sentence
-SENTENCE_BREAK = re.compile(r"[.!?…]['\")\]]?(\s|$)|\n")  # a sentence completed anywhere
-SAVE_EVERY_CHARS = 4000  # text with no sentence ends (code, lists) is still saved this often
 _DONE = object()
 
 
@@ -99,10 +95,7 @@ class _Pump:
         self.node = node
         self.deps = node.deps
         self.data = data
-        self.text = io.StringIO()  # the whole reply: the one copy that grows
-        self.unsaved: list[str] = []  # pieces shown since the last save
-        self.unsaved_chars = 0
-        self.message_id: int | None = None
+        self.saver = ReplySaver(node.deps.store, data.session_id, data.model, data.request_id)
         self.cancel = threading.Event()
         self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.thinking = 0  # reasoning chunks seen, for the status line
@@ -125,7 +118,7 @@ class _Pump:
             status, error_line = self._pump(pending, pending_since)
         except KeyboardInterrupt:
             status = "interrupted"
-            log.info("reply_interrupted", chars=self.text.tell())
+            log.info("reply_interrupted", chars=self.saver.chars)
         finally:
             self.cancel.set()
         self._show(pending)
@@ -133,15 +126,13 @@ class _Pump:
         if status != "complete":
             self._join(reader)
         self.data.started.release()  # Ollama is free: let the next one in
-        text = self.text.getvalue()  # joined once, here
-        self.text.close()
-        self._finish(text, status)
+        text = self.saver.finish(status)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)
         return ReplyOutcome(
             text=text,
             status=status,
-            message_id=self.message_id,
+            message_id=self.saver.message_id,
             final=final,
             first_token_seconds=(first_at - stream.started_at) if first_at else None,
             stream_seconds=clock.monotonic() - started_at,
@@ -214,69 +205,7 @@ class _Pump:
         piece = "".join(pending)
         pending.clear()
         self.deps.sink.reply(piece)
-        self.text.write(piece)
-        self.unsaved.append(piece)
-        self.unsaved_chars += len(piece)
-        if (
-            self.message_id is None
-            or self.unsaved_chars >= SAVE_EVERY_CHARS
-            or SENTENCE_BREAK.search(piece)
-        ):
-            self._save()
-
-    def _save(self) -> None:
-        """Keep the text shown since the last save: the first piece makes the reply row
-        (status `partial`), later ones are appended as parts. Only new text is written."""
-        store = self.deps.store
-        if not self.unsaved or not store.can_write():  # read-only mode: shown, not stored
-            return
-        new = "".join(self.unsaved)
-        if self.message_id is None:
-            message = store.append_message(
-                self.data.session_id,
-                "assistant",
-                new,
-                model=self.data.model,
-                status="partial",
-                request_id=self.data.request_id,
-            )
-            self.message_id = message.id
-        else:
-            store.append_part(self.message_id, new)
-        self.unsaved.clear()
-        self.unsaved_chars = 0
-
-    def _finish(self, text: str, status: str) -> None:
-        """The whole reply and its ending, written into its row once (parts folded away)."""
-        store = self.deps.store
-        if not store.can_write():
-            return
-        if self.message_id is None:
-            self.message_id = self._row_already_made()
-        if self.message_id is None:
-            message = store.append_message(
-                self.data.session_id,
-                "assistant",
-                text,
-                model=self.data.model,
-                status=status,
-                request_id=self.data.request_id,
-            )
-            self.message_id = message.id
-        else:
-            store.finish_reply(self.message_id, text, status)
-        self.unsaved.clear()
-
-    def _row_already_made(self) -> int | None:
-        """Ctrl+C can land after the row was committed but before its id came back: find it
-        by this turn's request id rather than add a second reply row."""
-        request_id = self.data.request_id
-        if request_id is None:
-            return None
-        for message in reversed(self.deps.store.window(self.data.session_id, 2)):
-            if message.role == "assistant" and message.request_id == request_id:
-                return int(message.id)
-        return None
+        self.saver.add(piece)
 
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, OllamaError):
