@@ -1,6 +1,9 @@
 """ReplySaver: keep a streaming reply as it grows, in time linear in its length.
 
-- The whole reply is one `StringIO`, the one copy that grows; it is joined once, at the end.
+- The whole reply is held once, as the list of the pieces saved so far (a sentence or a
+  screenful each) plus those not saved yet, and joined once, at the end. (Not one growing
+  buffer: grown beside the client's own, the two leapfrog on the heap and peak memory grows
+  several times faster than the text.)
 - The first piece makes the reply row (status `partial`); at every completed sentence (or
   every `SAVE_EVERY_CHARS` without one) only the text since the last save is appended to the
   row's parts (`utils/parts_sql.py`), one small transaction each, so a crash loses at most the
@@ -12,7 +15,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from typing import TYPE_CHECKING
 
@@ -29,18 +31,15 @@ class ReplySaver:
         self.session_id = session_id
         self.model = model
         self.request_id = request_id
-        self.text = io.StringIO()
+        self.saved: list[str] = []  # the text saved so far, one string per save
         self.unsaved: list[str] = []  # pieces shown since the last save
         self.unsaved_chars = 0
+        self.chars = 0
         self.message_id: int | None = None
-
-    @property
-    def chars(self) -> int:
-        return self.text.tell()
 
     def add(self, piece: str) -> None:
         """A piece was shown: keep it, and save if it completes a sentence."""
-        self.text.write(piece)
+        self.chars += len(piece)
         self.unsaved.append(piece)
         self.unsaved_chars += len(piece)
         if (
@@ -51,20 +50,21 @@ class ReplySaver:
             self._save()
 
     def _save(self) -> None:
-        if not self.unsaved or not self.store.can_write():
-            return
         new = "".join(self.unsaved)
+        self.saved.append(new)
+        self.unsaved.clear()
+        self.unsaved_chars = 0
+        if not self.store.can_write():  # shown, not stored
+            return
         if self.message_id is None:
             self.message_id = self._append(new, "partial")
         else:
             self.store.append_part(self.message_id, new)
-        self.unsaved.clear()
-        self.unsaved_chars = 0
 
     def finish(self, status: str) -> str:
         """Write the whole reply and its ending once; returns the text (joined here, once)."""
-        text = self.text.getvalue()
-        self.text.close()
+        text = "".join([*self.saved, *self.unsaved])
+        self.saved.clear()
         self.unsaved.clear()
         if not self.store.can_write():
             return text

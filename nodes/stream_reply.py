@@ -2,7 +2,9 @@
 
 - Text reaches the sink in pieces of about `min_chars` characters or at a natural break
   (sentence end, new line), and is never held longer than `max_delay_ms`: a reader thread
-  pulls the stream while this thread shows what has arrived.
+  pulls the stream while this thread shows what has arrived. When the stream outruns the
+  screen, what has already arrived is shown in one piece (up to `BATCH_CHARS`), so the
+  reader's backlog never grows with the reply.
 - The reply is kept as it grows by `ReplySaver` (nodes/reply_saver.py): sentence by sentence,
   appending only new text, and written whole once at the end, so a crash loses at most the
   last sentence and saving stays linear in the reply's length.
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 SENTENCE_END = re.compile(r"[.!?…:;]['\")\]]?\s*$|\n\s*$")  # a piece ending a sentence
+BATCH_CHARS = 2000  # text already arrived is shown with what is ready, up to this much at once
 _DONE = object()
 
 
@@ -143,6 +146,7 @@ class _Pump:
     def _pump(self, pending: list[str], pending_since: float) -> tuple[str, str | None]:
         """Show pieces as they come; returns (status, error line) when the stream ends."""
         clock = self.deps.clock
+        pending_chars = sum(map(len, pending))
         while True:
             timeout = None
             if pending:
@@ -164,9 +168,17 @@ class _Pump:
                 self.thinking = 0
                 self.deps.sink.status("")
             if not pending:
-                pending_since = clock.monotonic()
+                pending_since, pending_chars = clock.monotonic(), 0
             pending.append(item)
-            if sum(map(len, pending)) >= self.node.min_chars or SENTENCE_END.search(item):
+            pending_chars += len(item)
+            if pending_chars < self.node.min_chars and not SENTENCE_END.search(item):
+                continue
+            # a fast stream: take what has already arrived too, then show (and save) it at once
+            if (
+                self.items.empty()
+                or pending_chars >= BATCH_CHARS
+                or clock.monotonic() - pending_since >= self.node.max_delay
+            ):
                 self._show(pending)
 
     def _thinking(self) -> None:

@@ -2,8 +2,11 @@
 
 While a reply streams, each save appends only the new text as one row of `message_parts` (one
 small transaction); the message row itself (created with the first piece, status `partial`)
-is left alone. When the reply ends, `finish_reply` writes the full text into the message once
-(so the FTS triggers index it once) and removes its parts, in one transaction.
+is left alone. A part is committed with `synchronous = NORMAL` (WAL): it survives the process
+being killed at once, and a power loss from the next fully synced commit on (`finish_reply`,
+at the end of the reply), so a sentence costs no fsync. When the reply ends, `finish_reply`
+writes the full text into the message once (so the FTS triggers index it once) and removes
+its parts, in one transaction.
 
 A process killed mid-reply leaves parts behind. They are never lost and never seen twice:
 - readers (`MESSAGE_COLUMNS`) show a message as its content followed by its parts, in order;
@@ -53,10 +56,15 @@ class PartsMixin(StoreBase):
                 [message_id, message_id, text, now],
             )
 
+        conn = self.db.conn
+        was = conn.execute("PRAGMA synchronous").fetchone()[0]
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe from a crash; synced at the end
         try:
             self._write(insert)
         except sqlite3.IntegrityError as exc:  # the message is gone (its session deleted)
             raise StoreError(f"cannot save the reply: no message {message_id}.") from exc
+        finally:
+            conn.execute(f"PRAGMA synchronous = {int(was)}")
 
     def finish_reply(self, message_id: int, content: str, status: str) -> None:
         """The reply's whole text and status, written once; its parts removed."""
