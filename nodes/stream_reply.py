@@ -6,8 +6,9 @@
   screen, what has already arrived is shown in one piece (up to `BATCH_CHARS`), so the
   reader's backlog never grows with the reply.
 - The reply is kept as it grows by `ReplySaver` (nodes/reply_saver.py): sentence by sentence,
-  appending only new text, and written whole once at the end, so a crash loses at most the
-  last sentence and saving stays linear in the reply's length.
+  appending only new text, and written whole once at the end, so saving stays linear in the
+  reply's length. After the first piece, a piece is saved before it is shown, so a crash
+  loses no completed sentence that was shown (at most the unfinished one).
 - Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
   text. Only the text is kept in memory, never the chunk objects.
 - A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
@@ -216,8 +217,12 @@ class _Pump:
             return
         piece = "".join(pending)
         pending.clear()
-        self.deps.sink.reply(piece)
-        self.saver.add(piece)
+        if self.saver.message_id is None:  # the first piece: shown at once, then its row made
+            self.deps.sink.reply(piece)
+            self.saver.add(piece)
+        else:  # saved (if it ends a sentence) before it is shown: a kill loses no sentence shown
+            self.saver.add(piece)
+            self.deps.sink.reply(piece)
 
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, OllamaError):
