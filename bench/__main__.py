@@ -20,7 +20,7 @@ from bench.common import Row, row
 BENCHMARKS: tuple[str, ...] = (
     "startup",
     "store_load",
-    "stream_memory",
+    "reply_length",
     "turn_overhead",
     "queue",
     "tokens",

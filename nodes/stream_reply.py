@@ -2,9 +2,13 @@
 
 - Text reaches the sink in pieces of about `min_chars` characters or at a natural break
   (sentence end, new line), and is never held longer than `max_delay_ms`: a reader thread
-  pulls the stream while this thread shows what has arrived.
-- The reply row is created with the first piece (status `partial`) and updated at every
-  completed sentence, so a crash loses at most the last sentence.
+  pulls the stream while this thread shows what has arrived. When the stream outruns the
+  screen, what has already arrived is shown in one piece (up to `BATCH_CHARS`), so the
+  reader's backlog never grows with the reply.
+- The reply is kept as it grows by `ReplySaver` (nodes/reply_saver.py): sentence by sentence,
+  appending only new text, and written whole once at the end, so saving stays linear in the
+  reply's length. After the first piece, a piece is saved before it is shown, so a crash
+  loses no completed sentence that was shown (at most the unfinished one).
 - Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
   text. Only the text is kept in memory, never the chunk objects.
 - A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
@@ -15,7 +19,6 @@
 
 from __future__ import annotations
 
-import io
 import queue
 import re
 import threading
@@ -27,6 +30,7 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
+from nodes.reply_saver import ReplySaver
 from utils.ollama_errors import OllamaError
 
 if TYPE_CHECKING:
@@ -36,8 +40,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 SENTENCE_END = re.compile(r"[.!?…:;]['\")\]]?\s*$|\n\s*$")  # a piece ending a sentence
-SENTENCE_BREAK = re.compile(r"[.!?…]['\")\]]?(\s|$)|\n")  # a sentence completed anywhere
-SAVE_EVERY_CHARS = 4000  # text with no sentence ends (code, lists) is still saved this often
+BATCH_CHARS = 2000  # text already arrived is shown with what is ready, up to this much at once
 _DONE = object()
 
 
@@ -96,9 +99,7 @@ class _Pump:
         self.node = node
         self.deps = node.deps
         self.data = data
-        self.text = io.StringIO()
-        self.saved_len = 0
-        self.message_id: int | None = None
+        self.saver = ReplySaver(node.deps.store, data.session_id, data.model, data.request_id)
         self.cancel = threading.Event()
         self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.thinking = 0  # reasoning chunks seen, for the status line
@@ -121,7 +122,7 @@ class _Pump:
             status, error_line = self._pump(pending, pending_since)
         except KeyboardInterrupt:
             status = "interrupted"
-            log.info("reply_interrupted", chars=self.text.tell())
+            log.info("reply_interrupted", chars=self.saver.chars)
         finally:
             self.cancel.set()
         self._show(pending)
@@ -129,13 +130,13 @@ class _Pump:
         if status != "complete":
             self._join(reader)
         self.data.started.release()  # Ollama is free: let the next one in
-        self._save(status, force=True)
+        text = self.saver.finish(status)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)
         return ReplyOutcome(
-            text=self.text.getvalue(),
+            text=text,
             status=status,
-            message_id=self.message_id,
+            message_id=self.saver.message_id,
             final=final,
             first_token_seconds=(first_at - stream.started_at) if first_at else None,
             stream_seconds=clock.monotonic() - started_at,
@@ -146,6 +147,7 @@ class _Pump:
     def _pump(self, pending: list[str], pending_since: float) -> tuple[str, str | None]:
         """Show pieces as they come; returns (status, error line) when the stream ends."""
         clock = self.deps.clock
+        pending_chars = sum(map(len, pending))
         while True:
             timeout = None
             if pending:
@@ -167,9 +169,17 @@ class _Pump:
                 self.thinking = 0
                 self.deps.sink.status("")
             if not pending:
-                pending_since = clock.monotonic()
+                pending_since, pending_chars = clock.monotonic(), 0
             pending.append(item)
-            if sum(map(len, pending)) >= self.node.min_chars or SENTENCE_END.search(item):
+            pending_chars += len(item)
+            if pending_chars < self.node.min_chars and not SENTENCE_END.search(item):
+                continue
+            # a fast stream: take what has already arrived too, then show (and save) it at once
+            if (
+                self.items.empty()
+                or pending_chars >= BATCH_CHARS
+                or clock.monotonic() - pending_since >= self.node.max_delay
+            ):
                 self._show(pending)
 
     def _thinking(self) -> None:
@@ -207,46 +217,12 @@ class _Pump:
             return
         piece = "".join(pending)
         pending.clear()
-        self.deps.sink.reply(piece)
-        self.text.write(piece)
-        unsaved = self.text.tell() - self.saved_len
-        if self.message_id is None or unsaved >= SAVE_EVERY_CHARS or SENTENCE_BREAK.search(piece):
-            self._save("partial")
-
-    def _save(self, status: str, force: bool = False) -> None:
-        """Create the reply row with the first text; update it as sentences complete."""
-        store = self.deps.store
-        if not store.can_write():  # read-only mode: shown, not stored
-            return
-        length = self.text.tell()
-        if self.message_id is None and force:
-            self.message_id = self._row_already_made()
-        if self.message_id is None:
-            if length == 0 and not force:
-                return
-            message = store.append_message(
-                self.data.session_id,
-                "assistant",
-                self.text.getvalue(),
-                model=self.data.model,
-                status=status,
-                request_id=self.data.request_id,
-            )
-            self.message_id = message.id
-        elif force or length != self.saved_len:
-            store.update_message(self.message_id, content=self.text.getvalue(), status=status)
-        self.saved_len = length
-
-    def _row_already_made(self) -> int | None:
-        """Ctrl+C can land after the row was committed but before its id came back: find it
-        by this turn's request id rather than add a second reply row."""
-        request_id = self.data.request_id
-        if request_id is None:
-            return None
-        for message in reversed(self.deps.store.window(self.data.session_id, 2)):
-            if message.role == "assistant" and message.request_id == request_id:
-                return int(message.id)
-        return None
+        if self.saver.message_id is None:  # the first piece: shown at once, then its row made
+            self.deps.sink.reply(piece)
+            self.saver.add(piece)
+        else:  # saved (if it ends a sentence) before it is shown: a kill loses no sentence shown
+            self.saver.add(piece)
+            self.deps.sink.reply(piece)
 
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, OllamaError):

@@ -133,6 +133,7 @@ def test_each_fixture_upgrades_to_head_without_losing_a_row(tmp_path: Path, vers
     store = Store.open(path, FixedClock())
     assert store.migrations_status()[1] == []
     after = _rows(store.db.conn)
+    before = _folded(before)  # a crashed reply's parts are folded into it at the open
     for table, rows in before.items():
         width = len(next(iter(rows))) if rows else 0
         kept = {row[:width] for row in after[table]}
@@ -143,3 +144,39 @@ def test_each_fixture_upgrades_to_head_without_losing_a_row(tmp_path: Path, vers
     ok = store.db.execute("PRAGMA integrity_check").fetchone()[0]
     assert ok == "ok"
     store.close()
+
+
+# messages columns (m001): content, status and updated_at change when parts are folded in
+_CONTENT, _STATUS, _UPDATED = 4, 6, 15
+
+
+def _folded(rows: dict[str, set[tuple[object, ...]]]) -> dict[str, set[tuple[object, ...]]]:
+    """What the rows become when leftover reply parts are folded into their messages."""
+    parts = sorted(rows.get("message_parts", set()), key=lambda p: (p[0], p[1]))
+    if not parts:
+        return rows
+    messages = {m[0]: list(m) for m in rows["messages"]}
+    for message_id, _seq, text, created_at in parts:
+        m = messages[message_id]
+        m[_CONTENT] = f"{m[_CONTENT]}{text}"
+        m[_STATUS] = "partial"
+        m[_UPDATED] = created_at
+    return {**rows, "messages": {tuple(m) for m in messages.values()}, "message_parts": set()}
+
+
+def test_a_crashed_replys_parts_are_folded_once_at_the_next_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(fixture_path(7).read_text(encoding="utf-8"))
+    conn.close()
+    store = Store.open(path, FixedClock())
+    whole = "Giraffes are tall. They eat acacia leaves."
+    reply = store.window("0f0f0f0f0f0f", 10)[-1]
+    assert (reply.content, reply.status) == (whole, "partial")
+    assert [m.content for m in store.messages("0f0f0f0f0f0f")].count(whole) == 1
+    assert [h.message_id for h in store.search("acacia", 5)] == [reply.id]
+    assert store.db.execute("SELECT count(*) FROM message_parts").fetchone()[0] == 0
+    store.close()
+    again = Store.open(path, FixedClock())  # nothing left to fold: the text is not doubled
+    assert again.window("0f0f0f0f0f0f", 10)[-1].content == whole
+    again.close()

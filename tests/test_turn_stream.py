@@ -4,6 +4,7 @@ streams, /retry, Ctrl+C (before and during the reply), model switches and contex
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ def test_the_reply_is_saved_sentence_by_sentence_while_it_streams(
     standin.reply = replies.fixed("One is first. Two comes next. Three is here. Four ends it.")
     standin.tokens_per_second = 25.0
     seen: list[tuple[str, str]] = []
+    raw: list[tuple[str, list[str]]] = []  # the row's own content, and its parts
 
     class Peek(TimedSink):
         def reply(self, piece: str) -> None:
@@ -49,12 +51,30 @@ def test_the_reply_is_saved_sentence_by_sentence_while_it_streams(
             saved = [r for r in rows(tmp_path) if r["role"] == "assistant"]
             if saved:
                 seen.append((saved[-1]["status"], saved[-1]["content"]))
+                raw.append(_raw(tmp_path, saved[-1]["id"]))
 
     runner(standin, tmp_path, Peek()).turn(user_message="count")
     mid = [content for status, content in seen if status == "partial"]
     assert any(c.startswith("One is first. Two comes next.") and "Four" not in c for c in mid)
+    # while it streamed, the row kept its first piece and only new text was appended as parts
+    assert len({content for content, _ in raw}) == 1
+    assert [c + "".join(p) for c, p in raw] == [c for _, c in seen]
+    assert max(len(parts) for _, parts in raw) >= 2
     final = [r for r in rows(tmp_path) if r["role"] == "assistant"][-1]
     assert final["status"] == "complete" and final["content"].endswith("Four ends it.")
+    assert _raw(tmp_path, final["id"]) == (final["content"], [])  # folded once, at the end
+
+
+def _raw(data: Path, message_id: int) -> tuple[str, list[str]]:
+    conn = sqlite3.connect(data / "pocketchat.db")
+    try:
+        content = conn.execute("SELECT content FROM messages WHERE id = ?", [message_id])
+        parts = conn.execute(
+            "SELECT text FROM message_parts WHERE message_id = ? ORDER BY seq", [message_id]
+        )
+        return str(content.fetchone()[0]), [str(r[0]) for r in parts]
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize(

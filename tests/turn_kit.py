@@ -17,6 +17,7 @@ from typing import Any
 from cli.app import App
 from cli.turns import TurnRunner
 from tests.standin import StandIn
+from utils.parts_sql import MESSAGE_COLUMNS
 from utils.sink import RecordingSink
 
 FAST = {"retry.backoff": 0.01, "retry.jitter": 0.0, "ollama.auto_pull": "false"}
@@ -42,11 +43,12 @@ class TimedSink(RecordingSink):
 
 
 def rows(data: Path, session_id: str | None = None) -> list[dict[str, Any]]:
-    """Messages read through a connection of our own (as another process would)."""
+    """Messages read through a connection of our own (as another process would), as every
+    reader sees them: content followed by any parts not folded in yet."""
     conn = sqlite3.connect(data / "pocketchat.db")
     conn.row_factory = sqlite3.Row
     try:
-        sql = "SELECT * FROM messages"
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages"
         args: list[Any] = []
         if session_id:
             sql += " WHERE session_id = ?"

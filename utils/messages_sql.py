@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from utils.parts_sql import MESSAGE_COLUMNS
 from utils.store_base import StoreBase
 from utils.store_models import Message, StoreError, dumps
 
@@ -92,13 +93,13 @@ class MessagesMixin(StoreBase):
         return message
 
     def get_message(self, message_id: int) -> Message | None:
-        rows = self._rows("SELECT * FROM messages WHERE id = ?", [message_id])
+        rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id])
         return Message.from_row(rows[0]) if rows else None
 
     def window(self, session_id: str, limit: int) -> list[Message]:
         """The last `limit` messages from the session's context start, oldest first."""
         rows = self._rows(
-            "SELECT * FROM messages WHERE session_id = :s AND seq >= coalesce("
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = :s AND seq >= coalesce("
             "(SELECT context_start_seq FROM sessions WHERE id = :s), 0) "
             "ORDER BY seq DESC LIMIT :n",
             {"s": session_id, "n": max(0, limit)},
@@ -107,7 +108,8 @@ class MessagesMixin(StoreBase):
 
     def pinned(self, session_id: str) -> list[Message]:
         rows = self._rows(
-            "SELECT * FROM messages WHERE session_id = ? AND pinned = 1 ORDER BY seq",
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? AND pinned = 1 "
+            "ORDER BY seq",
             [session_id],
         )
         return [Message.from_row(r) for r in rows]
@@ -121,6 +123,9 @@ class MessagesMixin(StoreBase):
     def messages(self, session_id: str) -> Iterator[Message]:
         cur = self.db.conn.cursor()
         cur.row_factory = sqlite3.Row
-        cur.execute("SELECT * FROM messages WHERE session_id = ? ORDER BY seq", [session_id])
+        cur.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq",
+            [session_id],
+        )
         for row in cur:
             yield Message.from_row(row)

@@ -224,6 +224,23 @@ def m006_events(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m007_message_parts(db: Database) -> None:
+    """A streaming reply's text, appended a sentence at a time (`utils/parts_sql.py`) and
+    folded into its message once, when the reply ends (or at the next open after a crash)."""
+    db.executescript(
+        """
+        CREATE TABLE message_parts (
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (message_id, seq)
+        );
+        """
+    )
+
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 

@@ -135,22 +135,23 @@ class InvalidRequest(BadRequest):
 
 class StreamBroken(OllamaError):
     """The reply stopped after text was shown: an error line, a cut connection, a stall, or
-    an end without `done`. Not retried automatically; `partial_text` is what arrived."""
+    an end without `done`. Not retried automatically; `partial_chars` is how much arrived
+    (the text itself is kept once, by whoever showed it)."""
 
     def __init__(
         self,
         detail: str = "",
         *,
         model: str | None = None,
-        partial_text: str = "",
+        partial_chars: int = 0,
         chunks: int = 0,
     ) -> None:
         super().__init__(detail, model=model)
-        self.partial_text = partial_text
+        self.partial_chars = partial_chars
         self.chunks = chunks
 
     def what(self) -> str:
-        return f"The reply was cut off after {len(self.partial_text)} characters ({self.detail})"
+        return f"The reply was cut off after {self.partial_chars} characters ({self.detail})"
 
     def todo(self) -> str:
         return "the partial reply is kept; ask again to retry."
@@ -161,14 +162,14 @@ def classify(
     *,
     model: str | None = None,
     started: bool = False,
-    partial_text: str = "",
+    partial_chars: int = 0,
     chunks: int = 0,
 ) -> OllamaError:
     """Our error for `exc`. `started`: reply text was already shown (mid-stream failure)."""
     if isinstance(exc, OllamaError):
         return exc
     if started and _is_stream_failure(exc):
-        return StreamBroken(_describe(exc), model=model, partial_text=partial_text, chunks=chunks)
+        return StreamBroken(_describe(exc), model=model, partial_chars=partial_chars, chunks=chunks)
     if isinstance(exc, ollama.ResponseError):
         return _from_status(exc.status_code, exc.error, model)
     if isinstance(exc, httpx.TimeoutException):

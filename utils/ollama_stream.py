@@ -5,7 +5,8 @@ failure before the reply began is classified as pre-stream (retryable) and any f
 it as `StreamBroken`. The reply has begun with its first text piece, or with its first
 reasoning chunk (`message.thinking`, from thinking models): such a chunk yields an empty piece
 and is counted (`thinking_chunks`, `thinking_chars`), never added to the text. No chunk
-objects are kept: only the text so far and the final metrics.
+objects are kept, nor the text (whoever shows it keeps it, once): only its length so far and
+the final metrics.
 
 `close()` closes the generator, which closes the httpx response, so Ollama stops generating.
 It may be called from any thread: while another thread is inside `next()`, it only marks the
@@ -15,7 +16,6 @@ closed while it runs). `when_closed(fn)` runs `fn` once the response is really c
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -43,7 +43,7 @@ class ChatStream:
     ) -> None:
         self._start = start
         self._chunks: Iterator[Any] | None = None
-        self._text = io.StringIO()  # the text so far; never a list of chunks
+        self.chars = 0  # the length of the text so far; the text is the caller's to keep
         self._count = 0
         self._lock = threading.Lock()
         self._closed = False
@@ -58,11 +58,6 @@ class ChatStream:
         self.final: ChatFinal | None = None
         self.thinking_chunks = 0
         self.thinking_chars = 0
-
-    @property
-    def text(self) -> str:
-        """The reply text received so far."""
-        return self._text.getvalue()
 
     @property
     def done(self) -> bool:
@@ -107,7 +102,7 @@ class ChatStream:
 
     def _piece(self, piece: str) -> str:
         self._began()
-        self._text.write(piece)
+        self.chars += len(piece)
         return piece
 
     def _next_chunk(self) -> Any:
@@ -144,7 +139,7 @@ class ChatStream:
                 error = StreamBroken(
                     "the stream ended without its final chunk",
                     model=self.model,
-                    partial_text=self.text,
+                    partial_chars=self.chars,
                     chunks=self._count,
                 )
             else:
@@ -155,7 +150,7 @@ class ChatStream:
             failure,
             model=self.model,
             started=started,
-            partial_text=self.text,
+            partial_chars=self.chars,
             chunks=self._count,
         )
         self._fail(error, failure)
@@ -169,7 +164,7 @@ class ChatStream:
             error=type(error).__name__,
             cause=type(cause).__name__ if cause else None,
             detail=error.detail,
-            chars_shown=self._text.tell(),
+            chars_shown=self.chars,
         )
 
     def close(self, *, quiet: bool = False) -> None:
@@ -198,7 +193,7 @@ class ChatStream:
                 "chat_stream_cancelled",
                 host=self.host,
                 model=self.model,
-                chars_shown=self._text.tell(),
+                chars_shown=self.chars,
             )
 
     def when_closed(self, callback: Callable[[], None]) -> None:

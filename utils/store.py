@@ -25,6 +25,7 @@ from utils import export, leases, migrations, search
 from utils.clock import Clock
 from utils.flow_runs_sql import FlowRunsMixin
 from utils.messages_sql import MessagesMixin
+from utils.parts_sql import PartsMixin
 from utils.paths import free_mb
 from utils.rag_sql import RagMixin
 from utils.sessions_sql import SessionsMixin
@@ -48,7 +49,7 @@ T = TypeVar("T")
 LOCK_RETRIES = 5
 
 
-class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
+class Store(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path
@@ -76,6 +77,7 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
         if migrate:
             if store.writable:
                 store.apply_migrations()
+                store.fold_parts()  # a reply cut off by a crash becomes whole (`partial`)
             elif migrations.status(store.db)[1]:
                 store.close()
                 raise ReadOnlyStore(
@@ -165,6 +167,8 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
     # -- search, export -------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        if self._check_disk():
+            self.fold_parts()  # the FTS index sees folded text only
         return search.search(self.db.conn, query, limit)
 
     def export_markdown(self, session_id: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from utils.parts_sql import FULL_CONTENT
 from utils.store_models import iso
 
 if TYPE_CHECKING:
@@ -58,8 +59,9 @@ def uncovered(
     Empty, failed and superseded replies are left out: they carry nothing to remember.
     """
     rows = store.db.execute(
-        "SELECT seq, role, content FROM messages WHERE session_id = ? AND seq > ? AND seq < ? "
-        "AND role IN ('user', 'assistant') AND content != '' AND status != 'failed' "
+        f"SELECT seq, role, {FULL_CONTENT} AS full FROM messages WHERE session_id = ? "
+        "AND seq > ? AND seq < ? AND role IN ('user', 'assistant') AND full != '' "
+        "AND status != 'failed' "
         "AND coalesce(json_extract(meta, '$.superseded'), 0) = 0 ORDER BY seq LIMIT ?",
         [session_id, after_seq, before_seq, limit],
     ).fetchall()

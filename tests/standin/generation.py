@@ -191,8 +191,8 @@ def _generate(
     eval_start = time.perf_counter_ns()
     try:
         for i, (field, chunk) in enumerate(chunks):
-            if i:
-                x.sleep(gap)
+            if i and gap:  # token i is due i gaps after the first: fast rates keep their pace
+                x.sleep(eval_start / 1e9 + i * gap - time.perf_counter())
             if stream and field == "thinking":
                 stream.send(_piece(job, "", False, thinking=chunk))
             elif stream:

@@ -7,11 +7,13 @@ A reply rule is any ``Callable[[list[dict]], str]`` receiving the chat messages 
     s.reply = replies.fixed("Hello there.")
     s.reply = replies.echo
     s.reply = replies.essay(500)
+    s.reply = replies.essay_on_request  # "write 20000 words" -> 20,000 words in sentences
     s.reply = lambda messages: "yes" if "?" in messages[-1]["content"] else "no"
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -82,6 +84,23 @@ def essay(words: int) -> ReplyRule:
         return text
 
     return rule
+
+
+def prose_text(words: int, sentence: int = 12) -> str:
+    """``essay_text(words)`` in sentences: every ``sentence``-th word and the last end in '.'."""
+    out = essay_text(words).split(" ")
+    for i in range(sentence - 1, len(out), sentence):
+        out[i] += "."
+    if out and out[-1] and not out[-1].endswith("."):
+        out[-1] += "."
+    return " ".join(out)
+
+
+def essay_on_request(messages: Messages) -> str:
+    """``prose_text(n)``, n being the first number in the last user message (200 if none):
+    ``write 100,000 words`` gets a 100,000-word reply."""
+    found = re.search(r"\d[\d,_]*", last_user_text(messages))
+    return prose_text(int(re.sub(r"[,_]", "", found.group())) if found else 200)
 
 
 def reasoning(messages: Messages) -> str:

@@ -12,7 +12,8 @@ Script it with plain attributes (read on every request, so change them any time)
 - ``reasoning``: what a thinking model (``ModelSpec(thinking=True)``) streams in
   ``message.thinking`` before its reply (``replies.reasoning`` default).
 - ``first_token_delay`` (s) and ``tokens_per_second`` (``None`` = no pacing); a token is a
-  word with its following whitespace, one NDJSON chunk each.
+  word with its following whitespace, one NDJSON chunk each. Token i is due i gaps after the
+  first, so a fast rate (50,000/s) keeps its pace despite the sleep's granularity.
 - ``load_delay`` (s, per model via ``ModelSpec.load_delay``), paid on the first request
   for a model, after its keep_alive expired, or when ``num_ctx`` changes; reported as
   ``load_duration``.  ``default_keep_alive`` (s, 300).
