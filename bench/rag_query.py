@@ -18,10 +18,10 @@ import numpy as np
 import structlog
 
 from bench.common import Row, row
-from utils import vector_index
 from utils.clock import SystemClock
-from utils.store import Store
-from utils.store_models import iso
+from utils.rag import vector_index
+from utils.store.models import iso
+from utils.store.sqlite_store import Store
 
 SIZES = (10_000, 100_000)
 DIMS = 768

@@ -21,8 +21,8 @@ from typing import Any
 import structlog
 
 from utils.clock import SystemClock
-from utils.store import Store
-from utils.store_models import iso
+from utils.store.models import iso
+from utils.store.sqlite_store import Store
 
 SIZES = (100, 10_000, 100_000)
 WINDOW = 40

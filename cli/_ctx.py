@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from utils.store_models import StoreError
+from utils.store.models import StoreError
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from utils.clock import Clock
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 
 def get_store(ctx: click.Context) -> Store:
@@ -34,7 +34,7 @@ def get_settings(ctx: click.Context) -> Settings:
 def open_unmigrated(ctx: click.Context) -> Store:
     """The store without applying migrations (for `db status` / `db migrate`); caller closes."""
     from utils.clock import SystemClock
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
     settings = get_settings(ctx)
     clock: Clock = getattr(ctx.obj, "clock", None) or SystemClock()

@@ -72,7 +72,7 @@ def _model(app: Any) -> Check:
 
 def _database(app: Any) -> Check:
     from utils.paths import ensure_data_dir
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
     settings = app.settings
     if not settings.db_path.exists():

@@ -63,9 +63,9 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
             return 1, str(user_line())
     for module, name in (
         ("nodes.base", "InputError"),
-        ("utils.store", "StoreError"),
+        ("utils.store.sqlite_store", "StoreError"),
         ("flows.errors", "FlowError"),
-        ("utils.options", "OptionError"),
+        ("utils.ollama.options", "OptionError"),
     ):
         cls = _lookup(module, name)
         if cls is not None and isinstance(exc, cls):

@@ -50,7 +50,7 @@ class LeaseKeeper:
 
     def _beat(self, session_id: str, ttl: float, stop: threading.Event) -> None:
         """Renew every ttl/3 on its own connection; a failed beat is logged and retried."""
-        from utils.store import Store
+        from utils.store.sqlite_store import Store
 
         store: Store | None = None
         try:

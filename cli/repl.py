@@ -18,8 +18,8 @@ from cli.turns import TurnRunner, clean_text, title_from
 
 if TYPE_CHECKING:
     from cli.app import App
-    from utils.metrics import Event
-    from utils.store_models import Session
+    from utils.store.models import Session
+    from utils.telemetry.metrics import Event
 
 MULTILINE = '"""'
 
@@ -155,7 +155,12 @@ class Repl:
         gate = self.app.gate()
 
         def load() -> None:
-            from utils.metrics import LOAD_THRESHOLD_SECONDS, MODEL_LOAD, QUEUE_WAIT, Event
+            from utils.telemetry.metrics import (
+                LOAD_THRESHOLD_SECONDS,
+                MODEL_LOAD,
+                QUEUE_WAIT,
+                Event,
+            )
 
             try:
                 joined = self.app.clock.monotonic()
@@ -198,7 +203,7 @@ class Repl:
         while self.warmup_result:
             self.sink.notice(self.warmup_result.pop(0))
         if self.warmup_events:
-            from utils.metrics import record_events
+            from utils.telemetry.metrics import record_events
 
             events, self.warmup_events = self.warmup_events, []
             record_events(self.store, events)

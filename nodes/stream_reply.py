@@ -27,11 +27,11 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
-from utils.ollama_errors import OllamaError
+from utils.ollama.errors import OllamaError
 
 if TYPE_CHECKING:
     from nodes.call_ollama import Started
-    from utils.ollama_types import ChatFinal
+    from utils.ollama.results import ChatFinal
 
 log = structlog.get_logger()
 

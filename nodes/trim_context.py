@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import structlog
 
 from nodes.base import PocketNode, Shared
-from utils import calibration, summaries
-from utils.tokens import (
+from utils.context import calibration, summaries
+from utils.context.tokens import (
     MESSAGE_OVERHEAD,
     PROMPT_OVERHEAD,
     Calibration,
@@ -32,7 +32,7 @@ from utils.tokens import (
 )
 
 if TYPE_CHECKING:
-    from utils.store_models import Message, Session
+    from utils.store.models import Message, Session
 
 log = structlog.get_logger()
 

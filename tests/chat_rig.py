@@ -14,10 +14,10 @@ from nodes.deps import Deps
 from nodes.registry import builtin_registry
 from tests.clocks import FixedClock
 from tests.standin import StandIn
-from utils.gate import Gate
-from utils.ollama_client import OllamaService
+from utils.ollama.client import OllamaService
+from utils.queue.gate import Gate
 from utils.sink import RecordingSink
-from utils.store import Store
+from utils.store.sqlite_store import Store
 
 
 class ChatRig:

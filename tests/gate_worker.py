@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from utils.clock import SystemClock
-from utils.gate import SqliteGate
+from utils.queue.gate import SqliteGate
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from main import cli
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.store import Store
+from utils.store.sqlite_store import Store
 
 DOCS = {
     "lighthouse.md": "Lighthouses guide ships at night with a bright lamp on a tall tower.\n\n"

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from utils.clock import SystemClock
-from utils.logs import configure_logging
-from utils.store import Store
+from utils.store.sqlite_store import Store
+from utils.telemetry.logs import configure_logging
 
 
 def _wait(barrier: Path, tag: str) -> None:

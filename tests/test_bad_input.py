@@ -13,8 +13,8 @@ from cli.errors import describe
 from main import cli
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.ollama_errors import ModelNotFound
-from utils.store import Store
+from utils.ollama.errors import ModelNotFound
+from utils.store.sqlite_store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from cli.db import db
 from cli.sessions import sessions
 from config.settings import Settings
 from tests.clocks import FixedClock
-from utils.store import Store
+from utils.store.sqlite_store import Store
 
 
 @dataclass

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from utils.clock import SystemClock
-from utils.gate import SqliteGate
+from utils.queue.gate import SqliteGate
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "http://127.0.0.1:11434"

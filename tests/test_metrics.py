@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from tests.clocks import FixedClock
 from tests.standin import StandIn
-from utils.calibration import Sample, record
-from utils.metrics import MODEL_LOAD, QUEUE_WAIT, record_event
-from utils.metrics_queries import collect
-from utils.store import Store
-from utils.store_models import iso
+from utils.context.calibration import Sample, record
+from utils.store.models import iso
+from utils.store.sqlite_store import Store
+from utils.telemetry.metrics import MODEL_LOAD, QUEUE_WAIT, record_event
+from utils.telemetry.metrics_queries import collect
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,10 +9,10 @@ from sqlite_utils.migrations import Migrations
 
 from tests.clocks import FixedClock
 from tests.fixtures.make_fixtures import fixture_path
-from utils.migrations import MIGRATIONS, apply_pending, known_names
-from utils.sqlite_open import connect
-from utils.store import Store
-from utils.store_models import NewerSchema
+from utils.store.migrations import MIGRATIONS, apply_pending, known_names
+from utils.store.models import NewerSchema
+from utils.store.sqlite_open import connect
+from utils.store.sqlite_store import Store
 
 
 def _snapshot(path: Path) -> list[str]:

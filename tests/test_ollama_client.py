@@ -9,8 +9,8 @@ import pytest
 from config.settings import OllamaSettings
 from tests.standin import Fault, StandIn, replies
 from utils.clock import SystemClock
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import (
+from utils.ollama.client import OllamaService
+from utils.ollama.errors import (
     BadRequest,
     ModelNotFound,
     OllamaBusy,

@@ -10,9 +10,9 @@ import structlog
 from config.settings import OllamaSettings
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import OllamaUnavailable
-from utils.ollama_host import (
+from utils.ollama.client import OllamaService
+from utils.ollama.errors import OllamaUnavailable
+from utils.ollama.host import (
     DOCKER_HOST,
     LOCAL,
     display_host,

@@ -13,12 +13,12 @@ from nodes.rag_common import Failure
 from nodes.retrieve import Retrieve
 from tests.rag_support import invoke, open_store, write_docs
 from tests.standin import StandIn
-from utils import vector_index
-from utils.chunking import chunk_text
 from utils.clock import SystemClock
-from utils.rrf import fuse
+from utils.rag import vector_index
+from utils.rag.chunking import chunk_text
+from utils.rag.rrf import fuse
 from utils.sink import RecordingSink
-from utils.store import Store
+from utils.store.sqlite_store import Store
 
 
 def _ingest(standin: StandIn, tmp_path: Path) -> Path:

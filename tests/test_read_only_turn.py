@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import utils.store as store_module
+import utils.store.sqlite_store as store_module
 from config.settings import Settings, with_changes
 from flows.loader import load_flow
 from flows.turn import run_turn
@@ -15,9 +15,9 @@ from nodes.deps import Deps
 from nodes.registry import builtin_registry
 from tests.flow_nodes import FakeClock
 from tests.standin import StandIn
-from utils.ollama_client import OllamaService
+from utils.ollama.client import OllamaService
 from utils.sink import RecordingSink
-from utils.store import Store
+from utils.store.sqlite_store import Store
 
 
 def test_low_disk_answers_without_saving_and_says_so_once(

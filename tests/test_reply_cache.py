@@ -12,8 +12,8 @@ import pytest
 from nodes.check_cache import CheckCache
 from tests.chat_rig import ChatRig
 from tests.standin import StandIn
-from utils import reply_cache
-from utils.store import Store
+from utils.context import reply_cache
+from utils.store.sqlite_store import Store
 
 SYSTEM = "You are terse."
 DETERMINISTIC = {"temperature": 0}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.clocks import FixedClock
-from utils.store import Store
-from utils.store_models import AmbiguousSession, Session, SessionNotFound, StoreError
+from utils.store.models import AmbiguousSession, Session, SessionNotFound, StoreError
+from utils.store.sqlite_store import Store
 
 
 def _id(session: Session | None) -> str | None:

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from tests.clocks import FixedClock
-from utils.migrations import known_names
-from utils.store import Store
+from utils.store.migrations import known_names
+from utils.store.sqlite_store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ import pytest
 import structlog
 
 from tests.clocks import FixedClock
-from utils import store as store_module
-from utils.store import Store
-from utils.store_models import ReadOnlyStore, StoreError
+from utils.store import sqlite_store as store_module
+from utils.store.models import ReadOnlyStore, StoreError
+from utils.store.sqlite_store import Store
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from utils.store_base import StoreBase
+from utils.store.base import StoreBase
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 import structlog
 
-from utils.store_base import StoreBase
-from utils.store_models import Message, StoreError, dumps
+from utils.store.base import StoreBase
+from utils.store.models import Message, StoreError, dumps
 
 log = structlog.get_logger()
 

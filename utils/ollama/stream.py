@@ -24,8 +24,8 @@ from typing import Any
 import structlog
 
 from utils.clock import Clock
-from utils.ollama_errors import OllamaError, OllamaUnavailable, StreamBroken, classify
-from utils.ollama_types import ChatFinal
+from utils.ollama.errors import OllamaError, OllamaUnavailable, StreamBroken, classify
+from utils.ollama.results import ChatFinal
 
 log = structlog.get_logger()
 

@@ -4,8 +4,9 @@ Rates computed from messages cover all history, not only turns since events were
 
 - cache hit rate: replies whose meta has `cached` / all replies;
 - streaming disconnect rate: replies with status `partial` or `interrupted` / all replies;
-- context truncation rate: `utils.calibration.truncation_rate(store, since)` when that module is
-  present (branch `context`); else replies whose meta says `truncated: true` / all replies;
+- context truncation rate: `utils.context.calibration.truncation_rate(store, since)` when that
+  module is present (branch `context`); else replies whose meta says `truncated: true` / all
+  replies;
 - context trimmed rate: replies whose prompt left messages out (meta `context.dropped` > 0 or
   `context.cut`) / all replies;
 - session resurrection rate: person messages sent after the session was idle more than a day /
@@ -20,11 +21,11 @@ import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from utils import metrics
-from utils.calibration import estimate_error_by_model
+from utils.context.calibration import estimate_error_by_model
+from utils.telemetry import metrics
 
 if TYPE_CHECKING:
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 RESURRECTION_IDLE_DAYS = 1.0
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from utils.store_models import StoreError, iso
+from utils.store.models import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 log = structlog.get_logger()
 
@@ -50,7 +50,7 @@ def _digest(value: Any) -> str:
 
 def request_options(session_options: Mapping[str, Any]) -> dict[str, Any]:
     """The options Ollama receives (the session's, minus pocketchat's own like `cache`)."""
-    from utils.options import CHECKS
+    from utils.ollama.options import CHECKS
 
     return {k: v for k, v in session_options.items() if k in CHECKS}
 

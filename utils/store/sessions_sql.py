@@ -9,9 +9,9 @@ from typing import Any
 
 import structlog
 
-from utils import leases
-from utils.store_base import StoreBase
-from utils.store_models import (
+from utils.store import leases
+from utils.store.base import StoreBase
+from utils.store.models import (
     AmbiguousSession,
     Session,
     SessionNotFound,

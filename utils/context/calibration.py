@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from utils.store_models import StoreError, iso
-from utils.tokens import Calibration
+from utils.context.tokens import Calibration
+from utils.store.models import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 log = structlog.get_logger()
 

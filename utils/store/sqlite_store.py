@@ -21,15 +21,12 @@ from typing import Any, TypeVar
 import structlog
 from sqlite_utils import Database
 
-from utils import export, leases, migrations, search
 from utils.clock import Clock
-from utils.flow_runs_sql import FlowRunsMixin
-from utils.messages_sql import MessagesMixin
 from utils.paths import free_mb
-from utils.rag_sql import RagMixin
-from utils.sessions_sql import SessionsMixin
-from utils.sqlite_open import check_existing, connect
-from utils.store_models import (
+from utils.store import export, leases, migrations, search
+from utils.store.flow_runs_sql import FlowRunsMixin
+from utils.store.messages_sql import MessagesMixin
+from utils.store.models import (
     AmbiguousSession,
     Message,
     NewerSchema,
@@ -41,6 +38,9 @@ from utils.store_models import (
     StoreError,
     iso,
 )
+from utils.store.rag_sql import RagMixin
+from utils.store.sessions_sql import SessionsMixin
+from utils.store.sqlite_open import check_existing, connect
 
 log = structlog.get_logger()
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from utils.store_models import SessionNotFound
+from utils.store.models import SessionNotFound
 
 T = TypeVar("T")
 

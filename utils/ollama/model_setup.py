@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import structlog
 
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import ModelNotFound
-from utils.ollama_types import PullProgress, normalise_model
+from utils.ollama.client import OllamaService
+from utils.ollama.errors import ModelNotFound
+from utils.ollama.results import PullProgress, normalise_model
 from utils.sink import Sink
 
 log = structlog.get_logger()

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 WINDOW_SECONDS = 60.0
 

@@ -10,7 +10,7 @@ import httpx
 import ollama
 import pydantic
 
-from utils.ollama_host import display_host
+from utils.ollama.host import display_host
 
 
 class OllamaError(Exception):

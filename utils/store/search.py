@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from utils.store_models import SearchHit
+from utils.store.models import SearchHit
 
 
 def fts_query(text: str) -> str:

@@ -31,7 +31,7 @@ import structlog
 
 from utils.clock import Clock
 from utils.paths import ensure_data_dir, secure_file
-from utils.sqlite_open import set_wal
+from utils.store.sqlite_open import set_wal
 
 log = structlog.get_logger()
 T = TypeVar("T")

@@ -5,7 +5,7 @@ Timeouts are always set. httpx has a single read timeout, so: the client's read 
 `chunk_timeout` for a chat stream once its headers arrived. Ollama sends the headers with
 the first chunk, and httpcore reads the read timeout from the request's `timeout`
 extension when it starts reading the body, after the hook ran. Every failure is raised as
-one of `utils.ollama_errors`.
+one of `utils.ollama.errors`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import structlog
 
 from config.settings import OllamaSettings
 from utils.clock import Clock
-from utils.ollama_errors import OllamaError, PullFailed, classify
-from utils.ollama_host import display_host, split_credentials
-from utils.ollama_stream import ChatStream
-from utils.ollama_types import (
+from utils.ollama.errors import OllamaError, PullFailed, classify
+from utils.ollama.host import display_host, split_credentials
+from utils.ollama.results import (
     ChatFinal,
     ChatResult,
     ModelDetails,
@@ -33,6 +32,7 @@ from utils.ollama_types import (
     normalise_model,
     parse_parameters,
 )
+from utils.ollama.stream import ChatStream
 
 log = structlog.get_logger()
 T = TypeVar("T")

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from utils.store_models import iso
+from utils.store.models import iso
 
 if TYPE_CHECKING:
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 log = structlog.get_logger()
 

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from utils.store_models import Message, Session
+from utils.store.models import Message, Session
 
 EXPORT_FORMAT = "pocketchat.session"
 EXPORT_VERSION = 1

@@ -206,7 +206,7 @@ def m005_rag(db: Database) -> None:
 
 @MIGRATIONS()
 def m006_events(db: Database) -> None:
-    """Metrics as events (`utils/metrics.py`): queue waits, model loads, first tokens…"""
+    """Metrics as events (`utils/telemetry/metrics.py`): queue waits, model loads, first tokens…"""
     db.executescript(
         """
         CREATE TABLE events (

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from utils.store_models import StoreError, iso
+from utils.store.models import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store import Store
+    from utils.store.sqlite_store import Store
 
 log = structlog.get_logger()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from utils.store_models import StoreError
+from utils.store.models import StoreError
 
 
 class CollectionNotFound(StoreError):

@@ -12,15 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import structlog
 
-from utils.rag_models import (
+from utils.store.base import StoreBase
+from utils.store.models import StoreError
+from utils.store.rag_models import (
     ChunkRecord,
     Collection,
     CollectionNotFound,
     NewDocument,
     StoredDocument,
 )
-from utils.store_base import StoreBase
-from utils.store_models import StoreError
 
 log = structlog.get_logger()
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from utils.migrations import unknown_applied
 from utils.paths import ensure_data_dir, secure_file
-from utils.store_models import NewerSchema, StoreError
+from utils.store.migrations import unknown_applied
+from utils.store.models import NewerSchema, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000

@@ -5,7 +5,7 @@ long word about one token per four characters, digits come in groups of three, e
 punctuation mark is a token, and non-Latin text costs about one token per character (three
 UTF-8 bytes). Each message costs a few tokens of chat template. A per-model factor,
 calibrated after every turn against Ollama's own `prompt_eval_count` (`Calibration`, kept in
-the database by `utils.calibration`), scales it.
+the database by `utils.context.calibration`), scales it.
 
 Everything here is one pass of one regex over the text; `cut_text` estimates only the short
 candidates it builds, so a 1 MB paste is cut in a few milliseconds after one pass.

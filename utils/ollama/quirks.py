@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-QUIRKS_FILE = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
+QUIRKS_FILE = Path(__file__).resolve().parents[2] / "config" / "models.yaml"
 SYSTEM_ROLES = ("system", "prepend_to_first_user")
 _KEYS = {"name", "match", "families", "system_role", "temperature", "stop", "chat", "note"}
 
