@@ -20,8 +20,7 @@ import structlog
 from bench.common import Row, row
 from utils.clock import SystemClock
 from utils.rag import vector_index
-from utils.store.models import iso
-from utils.store.sqlite_store import Store
+from utils.store import SqliteStore, Store, iso
 
 SIZES = (10_000, 100_000)
 DIMS = 768
@@ -67,7 +66,7 @@ def run() -> list[Row]:
     rows: list[Row] = []
     medians: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "bench.db", SystemClock())
+        store = SqliteStore.open(Path(tmp) / "bench.db", SystemClock())
         try:
             for n in SIZES:
                 cid = _fill(store, f"c{n}", n, rng)

@@ -30,9 +30,9 @@ import structlog
 from bench.common import Row, row
 from tests.standin.tokenizer import message_tokens
 from utils.clock import SystemClock
+from utils.context import Calibration, cut_text, estimate_text, raw_prompt
 from utils.context import calibration as stored
-from utils.context.tokens import Calibration, cut_text, estimate_text, raw_prompt
-from utils.store.sqlite_store import Store
+from utils.store import SqliteStore
 
 BENCH = "tokens"
 CALIBRATION_TURNS = 5
@@ -99,7 +99,7 @@ def _cjk_rows() -> list[Row]:
     train, test = prompts[:CALIBRATION_TURNS], prompts[CALIBRATION_TURNS:]
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "bench.db", SystemClock())
+        store = SqliteStore.open(Path(tmp) / "bench.db", SystemClock())
         try:
             before = stored.load(store, CJK_MODEL)
             for prompt in train:

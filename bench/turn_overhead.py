@@ -24,7 +24,7 @@ from cli.turns import TurnRunner
 from config.settings import load_settings
 from tests.standin import StandIn, replies
 from utils.sink import RecordingSink
-from utils.store.models import iso
+from utils.store import iso
 
 TURNS = 30
 STORED = 1000

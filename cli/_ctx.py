@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from utils.store.models import StoreError
+from utils.store import StoreError
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from utils.clock import Clock
-    from utils.store.sqlite_store import Store
+    from utils.store import Store
 
 
 def get_store(ctx: click.Context) -> Store:
@@ -34,11 +34,13 @@ def get_settings(ctx: click.Context) -> Settings:
 def open_unmigrated(ctx: click.Context) -> Store:
     """The store without applying migrations (for `db status` / `db migrate`); caller closes."""
     from utils.clock import SystemClock
-    from utils.store.sqlite_store import Store
+    from utils.store import SqliteStore
 
     settings = get_settings(ctx)
     clock: Clock = getattr(ctx.obj, "clock", None) or SystemClock()
-    return Store.open(settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False)
+    return SqliteStore.open(
+        settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False
+    )
 
 
 @contextmanager

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
-    from utils.ollama.client import OllamaService
-    from utils.queue.gate import SqliteGate
+    from utils.ollama import OllamaService
+    from utils.queue import SqliteGate
     from utils.sink import Sink
-    from utils.store.sqlite_store import Store
+    from utils.store import Store
 
 
 class App:
@@ -71,7 +71,7 @@ class App:
             return
         self._logging_ready = True
         from utils.paths import ensure_data_dir
-        from utils.telemetry.logs import configure_logging
+        from utils.telemetry import configure_logging
 
         log_file: Path | None
         try:
@@ -91,7 +91,7 @@ class App:
 
     @property
     def host_display(self) -> str:
-        from utils.ollama.host import display_host
+        from utils.ollama import display_host
 
         return display_host(self.host)
 
@@ -101,7 +101,7 @@ class App:
         `host.docker.internal` when localhost does not answer."""
         if self._host is None:
             from config.settings import SettingsError
-            from utils.ollama.host import pick_reachable, resolve_host
+            from utils.ollama import pick_reachable, resolve_host
 
             ollama = self.settings.ollama
             try:
@@ -120,18 +120,18 @@ class App:
     def store(self) -> Store:
         if self._store is None:
             from utils.paths import ensure_data_dir
-            from utils.store.sqlite_store import Store
+            from utils.store import SqliteStore
 
             settings = self.settings
             ensure_data_dir(settings.data_path)
-            self._store = Store.open(
+            self._store = SqliteStore.open(
                 settings.db_path, self.clock, min_free_mb=settings.disk.min_free_mb
             )
         return self._store
 
     def llm(self) -> OllamaService:
         if self._llm is None:
-            from utils.ollama.client import OllamaService
+            from utils.ollama import OllamaService
 
             self._llm = OllamaService(self.host, self.settings.ollama, self.clock)
         return self._llm
@@ -153,7 +153,7 @@ class App:
         if not queue.enabled:
             return None
         if self._gate is None:
-            from utils.queue.gate import SqliteGate, host_key
+            from utils.queue import SqliteGate, host_key
 
             self._gate = SqliteGate(
                 self.settings.data_path / "queue.db",

@@ -63,9 +63,9 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
             return 1, str(user_line())
     for module, name in (
         ("nodes.base", "InputError"),
-        ("utils.store.sqlite_store", "StoreError"),
+        ("utils.store", "StoreError"),
         ("flows.errors", "FlowError"),
-        ("utils.ollama.options", "OptionError"),
+        ("utils.ollama", "OptionError"),
     ):
         cls = _lookup(module, name)
         if cls is not None and isinstance(exc, cls):

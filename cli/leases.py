@@ -50,14 +50,16 @@ class LeaseKeeper:
 
     def _beat(self, session_id: str, ttl: float, stop: threading.Event) -> None:
         """Renew every ttl/3 on its own connection; a failed beat is logged and retried."""
-        from utils.store.sqlite_store import Store
+        from utils.store import SqliteStore, Store
 
         store: Store | None = None
         try:
             while not stop.wait(ttl / 3):
                 try:
                     if store is None:
-                        store = Store.open(self.app.settings.db_path, self.app.clock, migrate=False)
+                        store = SqliteStore.open(
+                            self.app.settings.db_path, self.app.clock, migrate=False
+                        )
                     if not store.renew_lease(session_id, self.holder, ttl):
                         log.warning("session_lease_lost", session_id=session_id)
                         store.acquire_lease(session_id, self.holder, ttl)

@@ -18,8 +18,8 @@ from cli.turns import TurnRunner, clean_text, title_from
 
 if TYPE_CHECKING:
     from cli.app import App
-    from utils.store.models import Session
-    from utils.telemetry.metrics import Event
+    from utils.store import Session
+    from utils.telemetry import Event
 
 MULTILINE = '"""'
 
@@ -155,7 +155,7 @@ class Repl:
         gate = self.app.gate()
 
         def load() -> None:
-            from utils.telemetry.metrics import (
+            from utils.telemetry import (
                 LOAD_THRESHOLD_SECONDS,
                 MODEL_LOAD,
                 QUEUE_WAIT,
@@ -203,7 +203,7 @@ class Repl:
         while self.warmup_result:
             self.sink.notice(self.warmup_result.pop(0))
         if self.warmup_events:
-            from utils.telemetry.metrics import record_events
+            from utils.telemetry import record_events
 
             events, self.warmup_events = self.warmup_events, []
             record_events(self.store, events)

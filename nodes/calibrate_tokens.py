@@ -16,7 +16,7 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from utils.context import calibration
-from utils.store.models import StoreError
+from utils.store import StoreError
 
 log = structlog.get_logger()
 

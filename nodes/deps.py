@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from config.settings import Settings
     from utils.clock import Clock
-    from utils.ollama.client import OllamaService
-    from utils.queue.gate import Gate
+    from utils.ollama import OllamaService
+    from utils.queue import Gate
     from utils.sink import Sink
-    from utils.store.sqlite_store import Store
+    from utils.store import Store
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ class PersistTurn(PocketNode):
 
     def _record_metrics(self, data: PersistInput) -> None:
         """The turn's figures as events (utils/telemetry/metrics.py), in one transaction."""
-        from utils.telemetry.metrics import record_events, turn_events
+        from utils.telemetry import record_events, turn_events
 
         reply = data.reply
         final = reply.final if reply is not None else None

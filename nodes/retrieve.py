@@ -23,7 +23,7 @@ from nodes.deps import Deps
 from nodes.embed_query import collection_name
 from nodes.rag_common import Failure, fail, failure, last_user_text
 from utils.rag import rrf, vector_index
-from utils.store.models import StoreError
+from utils.store import StoreError
 
 log = structlog.get_logger()
 

@@ -27,11 +27,11 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
-from utils.ollama.errors import OllamaError
+from utils.ollama import OllamaError
 
 if TYPE_CHECKING:
     from nodes.call_ollama import Started
-    from utils.ollama.results import ChatFinal
+    from utils.ollama import ChatFinal
 
 log = structlog.get_logger()
 

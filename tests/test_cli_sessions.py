@@ -13,7 +13,7 @@ from cli.db import db
 from cli.sessions import sessions
 from config.settings import Settings
 from tests.clocks import FixedClock
-from utils.store.sqlite_store import Store
+from utils.store import SqliteStore, Store
 
 
 @dataclass
@@ -26,7 +26,7 @@ class FakeApp:
 
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.db_path, self.clock)
+            self._store = SqliteStore.open(self.settings.db_path, self.clock)
         return self._store
 
 

@@ -5,10 +5,7 @@ import pytest
 from config.settings import OllamaSettings
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.ollama.client import OllamaService
-from utils.ollama.errors import ModelNotFound, PullFailed
-from utils.ollama.model_setup import ensure_model
-from utils.ollama.results import PullProgress
+from utils.ollama import ModelNotFound, OllamaService, PullFailed, PullProgress, ensure_model
 
 
 @pytest.fixture

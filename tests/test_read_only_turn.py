@@ -15,9 +15,9 @@ from nodes.deps import Deps
 from nodes.registry import builtin_registry
 from tests.flow_nodes import FakeClock
 from tests.standin import StandIn
-from utils.ollama.client import OllamaService
+from utils.ollama import OllamaService
 from utils.sink import RecordingSink
-from utils.store.sqlite_store import Store
+from utils.store import SqliteStore
 
 
 def test_low_disk_answers_without_saving_and_says_so_once(
@@ -28,7 +28,7 @@ def test_low_disk_answers_without_saving_and_says_so_once(
     settings = with_changes(Settings(), **{"rate_limit.turns_per_minute": 0})
     clock = FakeClock()
     path = tmp_path / "pocketchat.db"
-    store = Store.open(path, clock, min_free_mb=100)
+    store = SqliteStore.open(path, clock, min_free_mb=100)
     llm = OllamaService(standin.url, settings.ollama, clock)
     sink = RecordingSink()
     flow = build_flow(

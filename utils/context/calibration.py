@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import structlog
 
 from utils.context.tokens import Calibration
-from utils.store.models import StoreError, iso
+from utils.store import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store.sqlite_store import Store
+    from utils.store import SqlStore
 
 log = structlog.get_logger()
 
@@ -41,7 +41,7 @@ class Sample:
     message_id: int | None = None
 
 
-def load(store: Store, model: str) -> Calibration:
+def load(store: SqlStore, model: str) -> Calibration:
     """The model's calibration (factor 1.0, no samples, if never measured)."""
     row = store.db.execute(
         "SELECT factor, samples FROM token_calibration WHERE model = ?", [model]
@@ -85,7 +85,7 @@ def looks_truncated(
     return half and estimated > CLEARLY_LESS * actual
 
 
-def record(store: Store, sample: Sample, truncated: bool, at: float) -> Calibration:
+def record(store: SqlStore, sample: Sample, truncated: bool, at: float) -> Calibration:
     """Store the sample and fold it into the model's factor.
 
     A truncated prompt was bigger than the window and than Ollama's count: that lower bound
@@ -124,7 +124,7 @@ def record(store: Store, sample: Sample, truncated: bool, at: float) -> Calibrat
     return new
 
 
-def session_was_truncated(store: Store, session_id: str) -> bool:
+def session_was_truncated(store: SqlStore, session_id: str) -> bool:
     """Has a truncation been recorded for this session before (the notice is said once)?"""
     row = store.db.execute(
         "SELECT 1 FROM token_samples WHERE session_id = ? AND truncated = 1 LIMIT 1",
@@ -133,7 +133,7 @@ def session_was_truncated(store: Store, session_id: str) -> bool:
     return row is not None
 
 
-def estimate_error_by_model(store: Store) -> dict[str, float]:
+def estimate_error_by_model(store: SqlStore) -> dict[str, float]:
     """Mean absolute error of the estimates, in percent of Ollama's count, per model.
 
     Over each model's last 20 measured turns that were not truncated: how far the estimate
@@ -150,7 +150,7 @@ def estimate_error_by_model(store: Store) -> dict[str, float]:
     return {str(model): round(float(error), 2) for model, error in rows}
 
 
-def truncation_rate(store: Store, since: float) -> float:
+def truncation_rate(store: SqlStore, since: float) -> float:
     """Share (0..1) of the measured turns since `since` (epoch seconds) Ollama truncated."""
     row = store.db.execute(
         "SELECT count(*), coalesce(sum(truncated), 0) FROM token_samples WHERE created_at >= ?",

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from utils.store.models import StoreError, iso
+from utils.store import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store.sqlite_store import Store
+    from utils.store import SqlStore
 
 log = structlog.get_logger()
 
@@ -50,7 +50,7 @@ def _digest(value: Any) -> str:
 
 def request_options(session_options: Mapping[str, Any]) -> dict[str, Any]:
     """The options Ollama receives (the session's, minus pocketchat's own like `cache`)."""
-    from utils.ollama.options import CHECKS
+    from utils.ollama import CHECKS
 
     return {k: v for k, v in session_options.items() if k in CHECKS}
 
@@ -75,7 +75,7 @@ def deterministic(options: Mapping[str, Any]) -> bool:
     return zero or fixed_seed
 
 
-def lookup(store: Store, key: str) -> CachedReply | None:
+def lookup(store: SqlStore, key: str) -> CachedReply | None:
     """The entry for `key`, whatever its age (`CachedReply.fresh` tells)."""
     row = store.db.execute(
         "SELECT reply, created_at, hits FROM reply_cache WHERE key = ?", [key]
@@ -83,7 +83,7 @@ def lookup(store: Store, key: str) -> CachedReply | None:
     return CachedReply(row[0], row[1], int(row[2])) if row else None
 
 
-def lookup_any(store: Store, prompt_key: str) -> CachedReply | None:
+def lookup_any(store: SqlStore, prompt_key: str) -> CachedReply | None:
     """The newest entry for these messages, whatever its options or age (the fallback)."""
     row = store.db.execute(
         "SELECT reply, created_at, hits FROM reply_cache WHERE prompt_key = ? "
@@ -93,7 +93,7 @@ def lookup_any(store: Store, prompt_key: str) -> CachedReply | None:
     return CachedReply(row[0], row[1], int(row[2])) if row else None
 
 
-def note_hit(store: Store, prompt_key: str, key: str | None, at: float) -> None:
+def note_hit(store: SqlStore, prompt_key: str, key: str | None, at: float) -> None:
     """Count a hit (best effort)."""
     where, value = ("key = ?", key) if key else ("prompt_key = ?", prompt_key)
     try:
@@ -107,7 +107,9 @@ def note_hit(store: Store, prompt_key: str, key: str | None, at: float) -> None:
         log.warning("cache_hit_not_counted", error=str(exc))
 
 
-def put(store: Store, keys_: CacheKeys, model: str, reply: str, at: float, max_entries: int) -> int:
+def put(
+    store: SqlStore, keys_: CacheKeys, model: str, reply: str, at: float, max_entries: int
+) -> int:
     """Store (or refresh) an entry, then evict the oldest past `max_entries`; return evicted."""
     now = iso(at)
 
@@ -134,5 +136,5 @@ def put(store: Store, keys_: CacheKeys, model: str, reply: str, at: float, max_e
     return evicted
 
 
-def size(store: Store) -> int:
+def size(store: SqlStore) -> int:
     return int(store.db.execute("SELECT count(*) FROM reply_cache").fetchone()[0])

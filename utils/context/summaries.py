@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from utils.store.models import iso
+from utils.store import iso
 
 if TYPE_CHECKING:
-    from utils.store.sqlite_store import Store
+    from utils.store import SqlStore
 
 log = structlog.get_logger()
 
@@ -39,7 +39,7 @@ class Turn:
     content: str
 
 
-def latest(store: Store, session_id: str, context_start_seq: int = 0) -> Summary | None:
+def latest(store: SqlStore, session_id: str, context_start_seq: int = 0) -> Summary | None:
     """The session's newest summary that still applies."""
     row = store.db.execute(
         "SELECT text, covers_from_seq, covers_to_seq, model, created_at FROM summaries "
@@ -51,7 +51,7 @@ def latest(store: Store, session_id: str, context_start_seq: int = 0) -> Summary
 
 
 def uncovered(
-    store: Store, session_id: str, after_seq: int, before_seq: int, limit: int = 200
+    store: SqlStore, session_id: str, after_seq: int, before_seq: int, limit: int = 200
 ) -> list[Turn]:
     """Person and model messages with `after_seq < seq < before_seq`, oldest first.
 
@@ -67,7 +67,7 @@ def uncovered(
 
 
 def save(
-    store: Store,
+    store: SqlStore,
     session_id: str,
     text: str,
     covers: tuple[int, int],

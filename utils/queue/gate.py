@@ -31,7 +31,7 @@ import structlog
 
 from utils.clock import Clock
 from utils.paths import ensure_data_dir, secure_file
-from utils.store.sqlite_open import set_wal
+from utils.store import set_wal
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -65,9 +65,22 @@ class Ticket(Protocol):
 
 
 class Gate(Protocol):
+    """The queue for one Ollama host, shared by every process that opens it (see
+    `tests/test_gate_contract.py`, which every implementation passes)."""
+
     def acquire(self, on_wait: WaitCallback) -> Ticket:
         """Block until it is this caller's turn; raise KeyboardInterrupt through."""
         ...
+
+    def depth(self) -> int:
+        """Live tickets (waiting and holding) for this host right now."""
+        ...
+
+    def estimate(self) -> float | None:
+        """Typical seconds one hold takes on this host; None before the first."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def host_key(url: str) -> str:

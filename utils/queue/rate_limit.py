@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from utils.store.sqlite_store import Store
+    from utils.store import SqlStore
 
 WINDOW_SECONDS = 60.0
 
 
-def recent_turn_times(store: Store, session_id: str, limit: int) -> list[float]:
+def recent_turn_times(store: SqlStore, session_id: str, limit: int) -> list[float]:
     """Epoch seconds of the session's last `limit` replies, newest first (uses the seq index)."""
     rows = store.db.conn.execute(
         "SELECT created_at FROM messages WHERE session_id = ? AND role = 'assistant' "

@@ -20,7 +20,7 @@ import structlog
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from utils.store.sqlite_store import Store
+    from utils.store import Store
 
 log = structlog.get_logger()
 

@@ -27,14 +27,8 @@ from utils.store import export, leases, migrations, search
 from utils.store.flow_runs_sql import FlowRunsMixin
 from utils.store.messages_sql import MessagesMixin
 from utils.store.models import (
-    AmbiguousSession,
-    Message,
-    NewerSchema,
     ReadOnlyStore,
     SearchHit,
-    Session,
-    SessionNotFound,
-    SessionSummary,
     StoreError,
     iso,
 )
@@ -48,7 +42,7 @@ T = TypeVar("T")
 LOCK_RETRIES = 5
 
 
-class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
+class SqliteStore(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path
@@ -61,7 +55,7 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
     @classmethod
     def open(
         cls, path: Path, clock: Clock, *, min_free_mb: float = 0, migrate: bool = True
-    ) -> Store:
+    ) -> SqliteStore:
         """Open (creating 0600 in a 0700 dir if new) and bring the schema to head."""
         check_existing(path)
         fresh = not path.exists() or path.stat().st_size == 0
@@ -208,8 +202,3 @@ class Store(SessionsMixin, MessagesMixin, FlowRunsMixin, RagMixin):
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
         return migrations.apply_pending(self.db)
 
-
-__all__ = [
-    "AmbiguousSession", "Message", "NewerSchema", "ReadOnlyStore", "SearchHit", "Session",
-    "SessionNotFound", "SessionSummary", "Store", "StoreError",
-]  # fmt: skip

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from utils.store.models import StoreError, iso
+from utils.store import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store.sqlite_store import Store
+    from utils.store import SqlStore
 
 log = structlog.get_logger()
 
@@ -53,7 +53,7 @@ class Event:
 
 
 def record_event(
-    store: Store,
+    store: SqlStore,
     kind: str,
     *,
     value: float | None = None,
@@ -66,7 +66,7 @@ def record_event(
     record_events(store, [Event(kind, value, session_id, request_id, model, data)])
 
 
-def record_events(store: Store, events: list[Event]) -> None:
+def record_events(store: SqlStore, events: list[Event]) -> None:
     """Record several events in one transaction; never raises for a database problem."""
     if not events or not store.writable:
         return

@@ -21,16 +21,16 @@ import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from utils.context.calibration import estimate_error_by_model
+from utils.context import estimate_error_by_model
 from utils.telemetry import metrics
 
 if TYPE_CHECKING:
-    from utils.store.sqlite_store import Store
+    from utils.store import SqlStore
 
 RESURRECTION_IDLE_DAYS = 1.0
 
 
-def collect(store: Store, since: str) -> dict[str, Any]:
+def collect(store: SqlStore, since: str) -> dict[str, Any]:
     """Every figure since the ISO time `since`, as a plain JSON-ready dict."""
     conn = store.db.conn
     values = _event_values(store, since)
@@ -77,13 +77,13 @@ TRIMMED = (
 TRUNCATED = "role = 'assistant' AND json_extract(meta, '$.truncated') = 1"
 
 
-def truncation_rate(store: Store, since: str, replies: int | None = None) -> float | None:
+def truncation_rate(store: SqlStore, since: str, replies: int | None = None) -> float | None:
     """Replies Ollama truncated anyway (meta `truncated`, set by CalibrateTokens) / replies."""
     total = replies if replies is not None else _count(store.db.conn, "role = 'assistant'", since)
     return _ratio(_count(store.db.conn, TRUNCATED, since), total)
 
 
-def _event_values(store: Store, since: str) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+def _event_values(store: SqlStore, since: str) -> dict[str, list[tuple[float, dict[str, Any]]]]:
     out: dict[str, list[tuple[float, dict[str, Any]]]] = {}
     rows = store.db.conn.execute(
         f"SELECT kind, value, data FROM events WHERE kind IN ({','.join('?' * len(metrics.KINDS))})"
