@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -36,9 +37,11 @@ class Repl:
         options: dict[str, Any],
         title: str | None,
         ollama_version: str,
+        dispatch: Callable[[Repl, str], None],
         collection: str | None = None,
     ) -> None:
         self.app = app
+        self.dispatch = dispatch  # the slash commands (cli/slash.py), handed in by `chat`
         self.sink = TerminalSink()
         self.runner = TurnRunner(app, self.sink, flow_source, collection, chat_turn=True)
         self.store = app.store()
@@ -61,8 +64,6 @@ class Repl:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> int:
-        from cli.slash import dispatch
-
         self._greet()
         if self.session is not None:
             self.lease.hold(self.session.id)
@@ -83,7 +84,7 @@ class Repl:
                     continue
                 if text.startswith("/") and not text.startswith("//"):
                     try:
-                        dispatch(self, text)
+                        self.dispatch(self, text)
                     except KeyboardInterrupt:
                         self.sink.notice("(stopped)")
                     continue
