@@ -46,7 +46,7 @@ def run() -> list[Row]:
 
 
 def _peak_mb(port: int, data: Path, words: int) -> float:
-    from cli.app import App
+    from app import App
     from nodes.call_ollama import Started
     from nodes.stream_reply import ReplyOutcome, StreamReply
     from utils.sink import RecordingSink

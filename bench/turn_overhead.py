@@ -18,8 +18,8 @@ import httpx
 import ollama
 import structlog
 
+from app import App
 from bench.common import Row, row
-from cli.app import App
 from cli.turns import TurnRunner
 from config.settings import load_settings
 from tests.standin import StandIn, replies

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from app import App
 
 log = structlog.get_logger()
 

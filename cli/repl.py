@@ -18,7 +18,7 @@ from cli.sink import TerminalSink
 from cli.turns import TurnRunner, clean_text, title_from
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from app import App
     from utils.store import Session
     from utils.telemetry import Event
 

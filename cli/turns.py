@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pocketflow import Flow
 
-    from cli.app import App
+    from app import App
     from flows.spec import FlowSpec
     from utils.sink import Sink
 

@@ -1,6 +1,6 @@
 """What every node receives: one frozen object of injected services.
 
-Built only by the composition root (`cli/app.py`); nodes never construct clients, open files or
+Built only by the composition root (`app/root.py`); nodes never construct clients, open files or
 touch the terminal themselves.
 """
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cli.app import App
+from app import App
 from cli.turns import TurnRunner
 from tests.standin import StandIn
 from utils.sink import RecordingSink
