@@ -1,7 +1,9 @@
 """The composition root: the one place that builds real objects.
 
-`App` is click's `ctx.obj`. Everything is built on first use, so a command pays only for what
-it needs (`--help` builds nothing; `sessions list` never imports ollama).
+settings -> store (`Store`, today `SqliteStore`), Ollama service, queue (`Gate`, today
+`SqliteGate`), clock, logging, node registry -> `Deps(sink)`. `App` is click's `ctx.obj`; a server
+builds one the same way. Everything is built on first use, so a command pays only for what it
+needs (`--help` builds nothing; `sessions list` never imports ollama).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from nodes.registry import Registry
     from utils.clock import Clock
     from utils.ollama import OllamaService
-    from utils.queue import SqliteGate
+    from utils.queue import Gate
     from utils.sink import Sink
     from utils.store import Store
 
@@ -39,7 +41,7 @@ class App:
         self._host: str | None = None
         self._registry: Registry | None = None
         self._clock: Clock | None = None
-        self._gate: SqliteGate | None = None
+        self._gate: Gate | None = None
         self._logging_ready = False
 
     # -- settings and logging -------------------------------------------------------------
@@ -118,16 +120,22 @@ class App:
         return self._host
 
     def store(self) -> Store:
+        """The process's store (migrated; closed by `close()`)."""
         if self._store is None:
             from utils.paths import ensure_data_dir
-            from utils.store import SqliteStore
 
-            settings = self.settings
-            ensure_data_dir(settings.data_path)
-            self._store = SqliteStore.open(
-                settings.db_path, self.clock, min_free_mb=settings.disk.min_free_mb
-            )
+            ensure_data_dir(self.settings.data_path)
+            self._store = self.open_store()
         return self._store
+
+    def open_store(self, *, migrate: bool = True, min_free_mb: float | None = None) -> Store:
+        """A store on its own connection, which the caller closes: unmigrated for `db status`,
+        `doctor`, or a thread's own (the lease heartbeat)."""
+        from utils.store import SqliteStore
+
+        floor = self.settings.disk.min_free_mb if min_free_mb is None else min_free_mb
+        return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
+                                migrate=migrate)  # fmt: skip
 
     def llm(self) -> OllamaService:
         if self._llm is None:
@@ -147,7 +155,7 @@ class App:
         """The config's `imports:`: node modules for every flow (the loader imports them)."""
         return list(self.settings.imports)
 
-    def gate(self) -> SqliteGate | None:
+    def gate(self) -> Gate | None:
         """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
         queue = self.settings.queue
         if not queue.enabled:

@@ -50,16 +50,14 @@ class LeaseKeeper:
 
     def _beat(self, session_id: str, ttl: float, stop: threading.Event) -> None:
         """Renew every ttl/3 on its own connection; a failed beat is logged and retried."""
-        from utils.store import SqliteStore, Store
+        from utils.store import Store
 
         store: Store | None = None
         try:
             while not stop.wait(ttl / 3):
                 try:
                     if store is None:
-                        store = SqliteStore.open(
-                            self.app.settings.db_path, self.app.clock, migrate=False
-                        )
+                        store = self.app.open_store(migrate=False, min_free_mb=0)
                     if not store.renew_lease(session_id, self.holder, ttl):
                         log.warning("session_lease_lost", session_id=session_id)
                         store.acquire_lease(session_id, self.holder, ttl)

@@ -29,6 +29,11 @@ class FakeApp:
             self._store = SqliteStore.open(self.settings.db_path, self.clock)
         return self._store
 
+    def open_store(self, *, migrate: bool = True, min_free_mb: float | None = None) -> Store:
+        floor = self.settings.disk.min_free_mb if min_free_mb is None else min_free_mb
+        return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
+                                migrate=migrate)  # fmt: skip
+
 
 @pytest.fixture
 def app(tmp_path: Path):
