@@ -5,8 +5,9 @@ Tables (migration m003): `token_calibration` holds each model's current `Calibra
 `prompt_eval_count`, the window, and whether Ollama truncated the prompt anyway.
 
 For `stats`: `estimate_error_by_model(store)` and `truncation_rate(store, since)`.
-Writes go through the store's transaction helper (`Store._write`: BEGIN IMMEDIATE, retried when
-busy) and are best effort: a read-only store (disk nearly full) skips them with a log line.
+Writes go through the store's transaction helper (`SqlStore.transaction`: BEGIN IMMEDIATE,
+retried when busy) and are best effort: a read-only store (disk nearly full) skips them with a
+log line.
 """
 
 from __future__ import annotations

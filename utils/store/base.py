@@ -1,4 +1,4 @@
-"""What the sessions and messages halves of `Store` rely on (implemented by `Store`)."""
+"""What the sessions and messages halves of `SqliteStore` rely on (implemented by it)."""
 
 from __future__ import annotations
 

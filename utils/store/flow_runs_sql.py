@@ -1,4 +1,4 @@
-"""The flow-runs half of `Store` (made by m004): one row per input line of `flow run`."""
+"""The flow-runs half of `SqliteStore` (made by m004): one row per input line of `flow run`."""
 
 from __future__ import annotations
 

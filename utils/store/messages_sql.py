@@ -1,4 +1,4 @@
-"""The messages half of `Store`: append at the next seq, update, and read the window."""
+"""The messages half of `SqliteStore`: append at the next seq, update, and read the window."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The RAG half of `Store`: collections, documents, chunks and embeddings (made by m005).
+"""The RAG half of `SqliteStore`: collections, documents, chunks and embeddings (made by m005).
 
 Embeddings are keyed by (chunk content hash, model), not by chunk: text seen before — in an
 unchanged file, a moved file or another collection — is never embedded again. Every change to a

@@ -1,4 +1,4 @@
-"""The sessions half of `Store`: create, find, list, change, archive, restore, delete."""
+"""The sessions half of `SqliteStore`: create, find, list, change, archive, restore, delete."""
 
 from __future__ import annotations
 
