@@ -25,6 +25,7 @@ chat: $(STAMP)
 test: $(DEVSTAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: $(DEVSTAMP)

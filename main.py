@@ -2,7 +2,7 @@
 
 The command-line entry point. Commands are imported only when they run, so `--help` and
 start-up stay fast (ollama, pocketflow and the store are never imported for `--help`).
-The objects every command uses are built in one place, `cli/app.py` (the composition root).
+The objects every command uses are built in one place, `app/root.py` (the composition root).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def cli(
 
     Start with `chat`. Sessions are kept in SQLite and never deleted by age.
     """
-    from cli.app import App
+    from app import App
 
     ctx.obj = App(
         config_file=config_file, overrides={"host": host, "data_dir": data_dir}, debug=debug

@@ -18,10 +18,9 @@ import numpy as np
 import structlog
 
 from bench.common import Row, row
-from utils import vector_index
 from utils.clock import SystemClock
-from utils.store import Store
-from utils.store_models import iso
+from utils.rag import vector_index
+from utils.store import SqliteStore, Store, iso
 
 SIZES = (10_000, 100_000)
 DIMS = 768
@@ -67,7 +66,7 @@ def run() -> list[Row]:
     rows: list[Row] = []
     medians: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "bench.db", SystemClock())
+        store = SqliteStore.open(Path(tmp) / "bench.db", SystemClock())
         try:
             for n in SIZES:
                 cid = _fill(store, f"c{n}", n, rng)

@@ -21,8 +21,7 @@ from typing import Any
 import structlog
 
 from utils.clock import SystemClock
-from utils.store import Store
-from utils.store_models import iso
+from utils.store import SqliteStore, Store, iso
 
 SIZES = (100, 10_000, 100_000)
 WINDOW = 40
@@ -94,7 +93,7 @@ def _run() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     load: dict[tuple[str, int], float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "bench.db", SystemClock())
+        store = SqliteStore.open(Path(tmp) / "bench.db", SystemClock())
         try:
             sids = {n: _sqlite_session(store, n) for n in SIZES}
             paths = {n: Path(tmp) / f"session-{n}.json" for n in SIZES}

@@ -13,7 +13,7 @@ measured: code with long identifiers 1.03, number-heavy logs 0.86, CJK 0.32): th
 counts CJK as about one token per character (as real BPE tokenizers roughly do), the stand-in
 as one per four, so it over-counts about threefold on the text and twofold on whole prompts
 (an English system prompt, template tokens). It goes through the stored path CalibrateTokens
-takes (`utils.calibration.looks_truncated`, `record` into a temporary database, `load`) and
+takes (`utils.context.calibration.looks_truncated`, `record` into a temporary database, `load`) and
 reports the error before and after the calibration turns: how fast calibration corrects a
 heuristic that is off, not how accurate the heuristic is on CJK.
 """
@@ -29,10 +29,10 @@ import structlog
 
 from bench.common import Row, row
 from tests.standin.tokenizer import message_tokens
-from utils import calibration as stored
 from utils.clock import SystemClock
-from utils.store import Store
-from utils.tokens import Calibration, cut_text, estimate_text, raw_prompt
+from utils.context import Calibration, cut_text, estimate_text, raw_prompt
+from utils.context import calibration as stored
+from utils.store import SqliteStore
 
 BENCH = "tokens"
 CALIBRATION_TURNS = 5
@@ -99,7 +99,7 @@ def _cjk_rows() -> list[Row]:
     train, test = prompts[:CALIBRATION_TURNS], prompts[CALIBRATION_TURNS:]
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "bench.db", SystemClock())
+        store = SqliteStore.open(Path(tmp) / "bench.db", SystemClock())
         try:
             before = stored.load(store, CJK_MODEL)
             for prompt in train:

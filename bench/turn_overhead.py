@@ -22,13 +22,13 @@ import httpx
 import ollama
 import structlog
 
+from app import App
 from bench.common import Row, row
-from cli.app import App
 from cli.turns import TurnRunner
 from config.settings import load_settings
 from tests.standin import StandIn, replies
 from utils.sink import RecordingSink
-from utils.store_models import iso
+from utils.store import iso
 
 TURNS = 30
 STORED = 1000

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from utils.store_models import StoreError
+from utils.store import StoreError
 
 if TYPE_CHECKING:
     from config.settings import Settings
-    from utils.clock import Clock
     from utils.store import Store
 
 
@@ -33,12 +32,8 @@ def get_settings(ctx: click.Context) -> Settings:
 
 def open_unmigrated(ctx: click.Context) -> Store:
     """The store without applying migrations (for `db status` / `db migrate`); caller closes."""
-    from utils.clock import SystemClock
-    from utils.store import Store
-
-    settings = get_settings(ctx)
-    clock: Clock = getattr(ctx.obj, "clock", None) or SystemClock()
-    return Store.open(settings.db_path, clock, min_free_mb=settings.disk.min_free_mb, migrate=False)
+    store: Store = ctx.obj.open_store(migrate=False)
+    return store
 
 
 @contextmanager

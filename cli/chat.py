@@ -36,6 +36,7 @@ def chat(
     Ctrl+D or /bye leaves. Enter text between two lines of \"\"\" for several lines.
     """
     from cli.repl import Repl
+    from cli.slash import dispatch
     from cli.turns import parse_options, resolve_auto_pull
 
     if session_id and continue_:
@@ -69,5 +70,6 @@ def chat(
         options=parsed,
         title=title,
         ollama_version=version,
+        dispatch=dispatch,
     )
     sys.exit(repl.run())

@@ -72,13 +72,12 @@ def _model(app: Any) -> Check:
 
 def _database(app: Any) -> Check:
     from utils.paths import ensure_data_dir
-    from utils.store import Store
 
     settings = app.settings
     if not settings.db_path.exists():
         return "ok", "database", f"{settings.db_path} (new: created on first use)"
     ensure_data_dir(settings.data_path)
-    store = Store.open(settings.db_path, app.clock, min_free_mb=0, migrate=False)
+    store = app.open_store(migrate=False, min_free_mb=0)
     try:
         applied, pending = store.migrations_status()
     finally:

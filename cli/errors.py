@@ -65,7 +65,7 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
         ("nodes.base", "InputError"),
         ("utils.store", "StoreError"),
         ("flows.errors", "FlowError"),
-        ("utils.options", "OptionError"),
+        ("utils.ollama", "OptionError"),
     ):
         cls = _lookup(module, name)
         if cls is not None and isinstance(exc, cls):

@@ -114,7 +114,7 @@ class _Batch:
         from cli.errors import describe
         from flows.turn import run_turn
         from nodes.base import InputError
-        from utils.store_models import iso
+        from utils.store import iso
 
         clock, store = self.app.clock, self.app.store()
         started_at, t0 = iso(clock.now()), time.monotonic()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from app import App
 
 log = structlog.get_logger()
 
@@ -57,7 +57,7 @@ class LeaseKeeper:
             while not stop.wait(ttl / 3):
                 try:
                     if store is None:
-                        store = Store.open(self.app.settings.db_path, self.app.clock, migrate=False)
+                        store = self.app.open_store(migrate=False, min_free_mb=0)
                     if not store.renew_lease(session_id, self.holder, ttl):
                         log.warning("session_lease_lost", session_id=session_id)
                         store.acquire_lease(session_id, self.holder, ttl)

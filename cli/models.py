@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import click
 
-from utils.quirks import quirks_for
+from utils.ollama import quirks_for
 
 if TYPE_CHECKING:  # ollama and httpx load only when a command runs, not for --help
-    from utils.ollama_client import OllamaService
-    from utils.ollama_errors import OllamaError
-    from utils.ollama_types import PullProgress
+    from utils.ollama import OllamaError, OllamaService, PullProgress
 
 
 class HasLlm(Protocol):
@@ -48,7 +46,7 @@ def models() -> None:
 def list_cmd(ctx: click.Context) -> None:
     """List the installed models."""
     service = _service(ctx)
-    from utils.ollama_errors import OllamaError
+    from utils.ollama import OllamaError
 
     try:
         found = service.list_models()
@@ -70,7 +68,7 @@ def list_cmd(ctx: click.Context) -> None:
 def show_cmd(ctx: click.Context, name: str) -> None:
     """Show a model's family, context length, capabilities and quirks."""
     service = _service(ctx)
-    from utils.ollama_errors import OllamaError
+    from utils.ollama import OllamaError
 
     try:
         d = service.show(name)
@@ -98,7 +96,7 @@ def pull_cmd(ctx: click.Context, name: str) -> None:
     service = _service(ctx)
     tty = sys.stdout.isatty()
     last = ""
-    from utils.ollama_errors import OllamaError
+    from utils.ollama import OllamaError
 
     try:
         for p in service.pull(name):

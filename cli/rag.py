@@ -70,7 +70,7 @@ def _summary(shared: dict[str, Any]) -> str:
 @click.pass_obj
 def list_collections(app: Any) -> None:
     """Every collection: documents, chunks, embedding model, last change."""
-    from utils.vector_index import sqlite_vec_status
+    from utils.rag import sqlite_vec_status
 
     with store_errors():
         found = app.store().rag_collections()

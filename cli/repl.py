@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,9 +18,9 @@ from cli.sink import TerminalSink
 from cli.turns import TurnRunner, clean_text, title_from
 
 if TYPE_CHECKING:
-    from cli.app import App
-    from utils.metrics import Event
-    from utils.store_models import Session
+    from app import App
+    from utils.store import Session
+    from utils.telemetry import Event
 
 MULTILINE = '"""'
 
@@ -36,9 +37,11 @@ class Repl:
         options: dict[str, Any],
         title: str | None,
         ollama_version: str,
+        dispatch: Callable[[Repl, str], None],
         collection: str | None = None,
     ) -> None:
         self.app = app
+        self.dispatch = dispatch  # the slash commands (cli/slash.py), handed in by `chat`
         self.sink = TerminalSink()
         self.runner = TurnRunner(app, self.sink, flow_source, collection, chat_turn=True)
         self.store = app.store()
@@ -61,8 +64,6 @@ class Repl:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> int:
-        from cli.slash import dispatch
-
         self._greet()
         if self.session is not None:
             self.lease.hold(self.session.id)
@@ -83,7 +84,7 @@ class Repl:
                     continue
                 if text.startswith("/") and not text.startswith("//"):
                     try:
-                        dispatch(self, text)
+                        self.dispatch(self, text)
                     except KeyboardInterrupt:
                         self.sink.notice("(stopped)")
                     continue
@@ -155,7 +156,12 @@ class Repl:
         gate = self.app.gate()
 
         def load() -> None:
-            from utils.metrics import LOAD_THRESHOLD_SECONDS, MODEL_LOAD, QUEUE_WAIT, Event
+            from utils.telemetry import (
+                LOAD_THRESHOLD_SECONDS,
+                MODEL_LOAD,
+                QUEUE_WAIT,
+                Event,
+            )
 
             try:
                 joined = self.app.clock.monotonic()
@@ -198,7 +204,7 @@ class Repl:
         while self.warmup_result:
             self.sink.notice(self.warmup_result.pop(0))
         if self.warmup_events:
-            from utils.metrics import record_events
+            from utils.telemetry import record_events
 
             events, self.warmup_events = self.warmup_events, []
             record_events(self.store, events)

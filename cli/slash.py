@@ -1,26 +1,18 @@
-"""The chat's slash commands. `/help` lists them; an unknown one suggests the nearest."""
+"""The chat's slash commands. `/help` lists them; an unknown one suggests the nearest.
+
+The chat command hands `dispatch` to the `Repl` (cli/chat.py), so the REPL never imports this
+module and the command modules never import it back (they register in cli/slash_registry.py).
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import click
+from cli.slash_registry import COMMANDS, command, say
 
 if TYPE_CHECKING:
     from cli.repl import Repl
-
-Handler = Callable[["Repl", str], None]
-COMMANDS: dict[str, tuple[Handler, str]] = {}
-
-
-def command(name: str, help_text: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        COMMANDS[name] = (fn, help_text)
-        return fn
-
-    return register
 
 
 def dispatch(repl: Repl, line: str) -> None:
@@ -38,10 +30,6 @@ def dispatch(repl: Repl, line: str) -> None:
         from cli.errors import describe
 
         say(describe(exc, repl.app)[1])
-
-
-def say(text: str) -> None:
-    click.echo(text, err=True)
 
 
 @command("help", "list the commands")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.slash import command, say
+from cli.slash_registry import command, say
 
 if TYPE_CHECKING:
     from cli.repl import Repl
@@ -21,12 +21,12 @@ def _model(repl: Repl, arg: str) -> None:
             loaded = " (loaded)" if info.name in running else ""
             say(f" {mark} {info.name}{loaded}")
         return
-    from utils.ollama_types import normalise_model
+    from utils.ollama import normalise_model
 
     if normalise_model(arg) == normalise_model(repl.model):
         say(f"Already using {repl.model}.")
         return
-    from utils.model_setup import pull_if_missing
+    from utils.ollama import pull_if_missing
 
     # pull it now (auto_pull), or say how, before switching
     auto_pull = repl.app.settings.ollama.auto_pull == "true"
@@ -60,7 +60,7 @@ def _system(repl: Repl, arg: str) -> None:
     " /set alone shows them",
 )
 def _set(repl: Repl, arg: str) -> None:
-    from utils.options import parse_option, validate_options
+    from utils.ollama import parse_option, validate_options
 
     current = {**(repl.session.options if repl.session else {}), **repl.pending_options}
     if not arg:
@@ -118,7 +118,7 @@ def _set_context(repl: Repl, value: str) -> None:
 
 @command("show", "the session, model, tokens used and the last turn's timings")
 def _show(repl: Repl, arg: str) -> None:
-    from utils.quirks import quirks_for
+    from utils.ollama import quirks_for
 
     session = repl.session
     say(f"session:  {session.id if session else '(new; starts with your first message)'}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.slash import command, say
+from cli.slash_registry import command, say
 
 if TYPE_CHECKING:
     from cli.repl import Repl

@@ -30,8 +30,8 @@ def stats(app: Any, since: str, as_json: bool, prometheus: bool) -> None:
     """Show usage metrics: queue depth and wait, model load time, time to first token,
     tokens per second, retries, and the cache hit, context truncation, session
     resurrection and streaming disconnect rates."""
-    from utils.metrics_queries import collect
-    from utils.store_models import iso
+    from utils.store import iso
+    from utils.telemetry import collect
 
     if as_json and prometheus:
         raise click.UsageError("use either --json or --prometheus, not both")

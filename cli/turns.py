@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pocketflow import Flow
 
-    from cli.app import App
+    from app import App
     from flows.spec import FlowSpec
     from utils.sink import Sink
 
@@ -51,7 +51,7 @@ class TurnRunner:
 
 def parse_options(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """`-o KEY VALUE` pairs, each checked (raises OptionError with one line)."""
-    from utils.options import parse_option, validate_options
+    from utils.ollama import parse_option, validate_options
 
     return validate_options({key: parse_option(key, value) for key, value in pairs})
 

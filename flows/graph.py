@@ -25,7 +25,7 @@ from flows.params import did_you_mean
 from flows.spec import DEFAULT, EdgeSpec, NodeSpec
 
 if TYPE_CHECKING:
-    from flows.validate import Checker
+    from flows.checker import Checker
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SEGMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:-\s*([A-Za-z0-9_.:-]+))?\s*$")

@@ -13,6 +13,7 @@ from typing import Any
 
 from pocketflow import BaseNode, Node
 
+from flows.checker import Checker
 from flows.errors import FlowIssue
 from flows.graph import check_graph
 from flows.params import check_params, did_you_mean
@@ -37,21 +38,6 @@ def node_actions(node: NodeSpec) -> tuple[str, ...]:
         return ()
     actions = getattr(node.cls, "actions", (DEFAULT,))
     return tuple(str(a) for a in actions)
-
-
-class Checker:
-    """Collects the issues of one flow file while building its `FlowSpec`."""
-
-    def __init__(self, source: Source, path: Path) -> None:
-        self.source = source
-        self.path = path
-        self.issues: list[FlowIssue] = []
-
-    def add(self, line: int | None, node: str | None, message: str) -> None:
-        self.issues.append(FlowIssue(self.source.file, line, node, message))
-
-    def line(self, *path: str | int) -> int | None:
-        return self.source.line(*path)
 
 
 def check_flow(

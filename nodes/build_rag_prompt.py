@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
-from utils import tokens
+from utils.context import tokens
 
 PromptMessage = dict[str, str]
 INSTRUCTIONS = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nodes.base import PocketNode, Shared
-from utils import reply_cache
+from utils.context import reply_cache
 
 if TYPE_CHECKING:
     from nodes.stream_reply import ReplyOutcome

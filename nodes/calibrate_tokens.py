@@ -3,7 +3,7 @@
 Ollama's `prompt_eval_count` is the only truth about tokens it gives. Each measured turn is
 stored (`token_samples`) and, unless Ollama truncated the prompt, folded into the model's
 calibration factor, so the next prompt is planned with a better estimate. If Ollama truncated
-the prompt anyway (`utils.calibration.looks_truncated`), the reply's meta gets
+the prompt anyway (`utils.context.calibration.looks_truncated`), the reply's meta gets
 `"truncated": true` and the person is told, once per session.
 """
 
@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import structlog
 
 from nodes.base import PocketNode, Shared
-from utils import calibration
-from utils.store_models import StoreError
+from utils.context import calibration
+from utils.store import StoreError
 
 log = structlog.get_logger()
 

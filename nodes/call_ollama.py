@@ -16,11 +16,11 @@ import structlog
 
 from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
-from utils.ollama_errors import ModelNotFound, OllamaError
+from utils.ollama import ModelNotFound, OllamaError
 
 if TYPE_CHECKING:
-    from utils.gate import Ticket
-    from utils.ollama_stream import ChatStream
+    from utils.ollama import ChatStream
+    from utils.queue import Ticket
 
 log = structlog.get_logger()
 
@@ -70,8 +70,7 @@ class CallOllama(PocketNode):
         self.configure_retry(retry.max_retries, retry.backoff, retry.jitter)
 
     def prep(self, shared: Shared) -> CallInput:
-        from utils.options import CHECKS
-        from utils.quirks import apply_quirks, quirks_for
+        from utils.ollama import CHECKS, apply_quirks, quirks_for
 
         session = shared["session"]
         own: dict[str, Any] = session.options or {}
@@ -129,7 +128,7 @@ class CallOllama(PocketNode):
             exec_res.reraise()
         shared["attempts"] = exec_res.attempts
         if exec_res.attempts > 1:
-            from utils.metrics import OLLAMA_RETRIES, record_event
+            from utils.telemetry import OLLAMA_RETRIES, record_event
 
             record_event(
                 self.deps.store,
@@ -188,7 +187,7 @@ class CallOllama(PocketNode):
     def _pull_or_explain(self, model: str) -> bool:
         """Pull a missing model when auto_pull is on (True); else raise the line that says how.
         False when the model is installed after all."""
-        from utils.model_setup import pull_if_missing
+        from utils.ollama import pull_if_missing
 
         auto_pull = self.deps.settings.ollama.auto_pull == "true"
         return pull_if_missing(self.deps.llm, model, auto_pull=auto_pull, sink=self.deps.sink)
@@ -197,7 +196,7 @@ class CallOllama(PocketNode):
 def request_field(name: str, value: Any) -> Any:
     """A session's `keep_alive` or `think` as Ollama takes it: "-1" as the number -1, "5m"
     as text. A value that fails the check is sent as it is: Ollama's 400 then says why."""
-    from utils.options import OptionError, validate_options
+    from utils.ollama import OptionError, validate_options
 
     try:
         return validate_options({name: value})[name]

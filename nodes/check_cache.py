@@ -25,7 +25,7 @@ import structlog
 
 from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
-from utils import reply_cache
+from utils.context import reply_cache
 
 log = structlog.get_logger()
 

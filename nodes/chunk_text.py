@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Literal, cast
 from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.load_documents import LoadedDocument
-from utils.chunking import Boundary, chunk_text
-from utils.rag_models import NewChunk, NewDocument
+from utils.rag import Boundary, chunk_text
+from utils.store import NewChunk, NewDocument
 
 
 class ChunkText(PocketNode):

@@ -1,6 +1,6 @@
 """What every node receives: one frozen object of injected services.
 
-Built only by the composition root (`cli/app.py`); nodes never construct clients, open files or
+Built only by the composition root (`app/root.py`); nodes never construct clients, open files or
 touch the terminal themselves.
 """
 
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from config.settings import Settings
     from utils.clock import Clock
-    from utils.gate import Gate
-    from utils.ollama_client import OllamaService
+    from utils.ollama import OllamaService
+    from utils.queue import Gate
     from utils.sink import Sink
     from utils.store import Store
 

@@ -18,9 +18,9 @@ import structlog
 from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.rag_common import Failure, Permanent, embed, fail, failure
-from utils.ollama_errors import OllamaError
-from utils.rag_models import NewDocument
-from utils.vector_index import to_blob
+from utils.ollama import OllamaError
+from utils.rag import to_blob
+from utils.store import NewDocument
 
 log = structlog.get_logger()
 

@@ -13,8 +13,8 @@ from typing import ClassVar
 from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.rag_common import Failure, Permanent, embed, fail, failure, last_user_text
-from utils.ollama_errors import OllamaError
-from utils.store_models import StoreError
+from utils.ollama import OllamaError
+from utils.store import StoreError
 
 
 @dataclass(frozen=True)

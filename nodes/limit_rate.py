@@ -17,7 +17,7 @@ import structlog
 
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
-from utils.store_models import StoreError
+from utils.store import StoreError
 
 log = structlog.get_logger()
 
@@ -38,7 +38,7 @@ class LimitRate(PocketNode):
         self.per_minute = deps.settings.rate_limit.turns_per_minute if limit is None else limit
 
     def prep(self, shared: Shared) -> RateInput:
-        from utils.rate_limit import recent_turn_times
+        from utils.queue import recent_turn_times
 
         store, session_id = self.deps.store, shared.get("session_id")
         times: list[float] = []
@@ -52,15 +52,15 @@ class LimitRate(PocketNode):
         return RateInput(session_id, times, self.deps.clock.now())
 
     def exec(self, prep_res: RateInput) -> float | None:
-        from utils.rate_limit import retry_after
+        from utils.queue import retry_after
 
         return retry_after(prep_res.turn_times, prep_res.now, self.per_minute)
 
     def post(self, shared: Shared, prep_res: RateInput, exec_res: float | None) -> str:
         if exec_res is None:
             return "default"
-        from utils.metrics import RATE_LIMITED, record_event
-        from utils.rate_limit import refusal_line
+        from utils.queue import refusal_line
+        from utils.telemetry import RATE_LIMITED, record_event
 
         line = refusal_line(self.per_minute, exec_res)
         shared["error"] = {"kind": "RateLimited", "line": line}

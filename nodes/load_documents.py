@@ -17,9 +17,8 @@ import structlog
 
 from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
-from utils.chunking import content_hash
-from utils.documents import DocumentError, find_files, read_text
-from utils.rag_models import StoredDocument
+from utils.rag import DocumentError, content_hash, find_files, read_text
+from utils.store import StoredDocument
 
 log = structlog.get_logger()
 

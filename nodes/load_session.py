@@ -16,10 +16,10 @@ import structlog
 from nodes.base import InputError, PocketNode, Shared
 from nodes.deps import Deps
 from nodes.unsaved import unsaved_message, unsaved_session
-from utils.store_models import iso
+from utils.store import iso
 
 if TYPE_CHECKING:
-    from utils.store_models import Message, Session
+    from utils.store import Message, Session
 
 log = structlog.get_logger()
 

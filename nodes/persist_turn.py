@@ -153,8 +153,8 @@ class PersistTurn(PocketNode):
         return int(message_id)
 
     def _record_metrics(self, data: PersistInput) -> None:
-        """The turn's figures as events (utils/metrics.py), in one transaction."""
-        from utils.metrics import record_events, turn_events
+        """The turn's figures as events (utils/telemetry/metrics.py), in one transaction."""
+        from utils.telemetry import record_events, turn_events
 
         reply = data.reply
         final = reply.final if reply is not None else None

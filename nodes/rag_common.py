@@ -15,7 +15,7 @@ import structlog
 
 from nodes.base import Shared
 from nodes.deps import Deps
-from utils.ollama_errors import OllamaError
+from utils.ollama import OllamaError
 
 log = structlog.get_logger()
 

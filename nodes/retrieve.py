@@ -1,7 +1,7 @@
 """Retrieve: the `top_k` chunks of the collection nearest the question.
 
 Dense search is exact cosine over the collection's embeddings (numpy, the matrix cached per
-process; see utils/vector_index.py). With `hybrid` (param, else `rag.hybrid`) the `candidates`
+process; see utils/rag/vector_index.py). With `hybrid` (param, else `rag.hybrid`) the `candidates`
 best by cosine and the `candidates` best by full-text search (FTS5 over chunk text, any word)
 are merged by reciprocal rank fusion (`rrf_k`); a hit's `score` is then the fused score, and
 `cosine` its dense similarity (None when only the text search found it).
@@ -22,8 +22,8 @@ from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
 from nodes.embed_query import collection_name
 from nodes.rag_common import Failure, fail, failure, last_user_text
-from utils import rrf, vector_index
-from utils.store_models import StoreError
+from utils.rag import rrf, vector_index
+from utils.store import StoreError
 
 log = structlog.get_logger()
 

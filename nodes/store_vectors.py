@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nodes.base import PocketNode, Shared
-from utils.rag_models import Collection, NewDocument
+from utils.store import Collection, NewDocument
 
 
 @dataclass(frozen=True)

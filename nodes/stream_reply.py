@@ -31,11 +31,11 @@ import structlog
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
 from nodes.reply_saver import ReplySaver
-from utils.ollama_errors import OllamaError
+from utils.ollama import OllamaError
 
 if TYPE_CHECKING:
     from nodes.call_ollama import Started
-    from utils.ollama_types import ChatFinal
+    from utils.ollama import ChatFinal
 
 log = structlog.get_logger()
 

@@ -19,9 +19,15 @@ from typing import Any, ClassVar
 import structlog
 
 from nodes.base import PocketNode, Shared
-from utils import calibration, summaries
-from utils.store_models import StoreError
-from utils.tokens import PROMPT_OVERHEAD, cut_text, estimate_message, estimate_text
+from utils.context import (
+    PROMPT_OVERHEAD,
+    calibration,
+    cut_text,
+    estimate_message,
+    estimate_text,
+    summaries,
+)
+from utils.store import StoreError
 
 log = structlog.get_logger()
 

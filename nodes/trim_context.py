@@ -21,18 +21,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import structlog
 
 from nodes.base import PocketNode, Shared
-from utils import calibration, summaries
-from utils.tokens import (
+from utils.context import (
     MESSAGE_OVERHEAD,
     PROMPT_OVERHEAD,
     Calibration,
+    calibration,
     cut_text,
     estimate_message,
     estimate_text,
+    summaries,
 )
 
 if TYPE_CHECKING:
-    from utils.store_models import Message, Session
+    from utils.store import Message, Session
 
 log = structlog.get_logger()
 

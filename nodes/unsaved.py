@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from utils.store_models import Message, Session
+from utils.store import Message, Session
 
 UNSAVED_ID = "(not saved)"
 

@@ -14,10 +14,10 @@ from nodes.deps import Deps
 from nodes.registry import builtin_registry
 from tests.clocks import FixedClock
 from tests.standin import StandIn
-from utils.gate import Gate
-from utils.ollama_client import OllamaService
+from utils.ollama import OllamaService
+from utils.queue import Gate
 from utils.sink import RecordingSink
-from utils.store import Store
+from utils.store import SqliteStore
 
 
 class ChatRig:
@@ -35,7 +35,7 @@ class ChatRig:
                 "ollama.first_byte_timeout": 5.0, "chat.stream_max_delay_ms": 5,
                 "rate_limit.turns_per_minute": 0}  # fmt: skip
         self.settings = with_changes(Settings(), **{**base, **(changes or {})})
-        self.store = Store.open(tmp_path / "pocketchat.db", self.clock)
+        self.store = SqliteStore.open(tmp_path / "pocketchat.db", self.clock)
         self.llm = OllamaService(standin.url, self.settings.ollama, self.clock)
         self.sink = RecordingSink()
         self.deps = Deps(self.settings, self.store, self.llm, self.sink, self.clock, gate)

@@ -1,6 +1,6 @@
 """A separate process in the shared queue, for the gate tests.
 
-    python -m tests.gate_worker QUEUE_DB HOST TAG HOLD_SECONDS SLOTS TTL LOG
+    python -m tests.gate_worker IMPL WHERE HOST TAG HOLD_SECONDS SLOTS TTL LOG
 
 Appends `TAG joined|wait N|granted|released|cancelled TIME` lines to LOG; holds the slot for
 HOLD_SECONDS (a large value = until killed; `@PATH` = until PATH exists). Exit 3 when the
@@ -13,20 +13,20 @@ import sys
 import time
 from pathlib import Path
 
+from tests.contract_impls import open_gate
 from utils.clock import SystemClock
-from utils.gate import SqliteGate
 
 
 def main(argv: list[str]) -> int:
-    db, host, tag, hold, slots, ttl, log = argv
+    impl, where, host, tag, hold, slots, ttl, log = argv
     out = Path(log)
 
     def note(what: str) -> None:
         with out.open("a") as fh:
             fh.write(f"{tag} {what} {time.time():.6f}\n")
 
-    gate = SqliteGate(Path(db), host, SystemClock(), slots=int(slots), ttl=float(ttl),
-                      heartbeat=float(ttl) / 5, poll=0.02)  # fmt: skip
+    gate = open_gate(impl, Path(where), host, SystemClock(), slots=int(slots), ttl=float(ttl),
+                     heartbeat=float(ttl) / 5, poll=0.02)  # fmt: skip
     note("joined")
     try:
         ticket = gate.acquire(lambda position, eta: note(f"wait-{position}"))

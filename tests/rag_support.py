@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from main import cli
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.store import Store
+from utils.store import SqliteStore, Store
 
 DOCS = {
     "lighthouse.md": "Lighthouses guide ships at night with a bright lamp on a tall tower.\n\n"
@@ -52,7 +52,7 @@ def embed_texts(standin: StandIn) -> list[str]:
 
 
 def open_store(data: Path) -> Store:
-    return Store.open(data / "pocketchat.db", SystemClock())
+    return SqliteStore.open(data / "pocketchat.db", SystemClock())
 
 
 def jsonl(path: Path) -> list[dict[str, Any]]:

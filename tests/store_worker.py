@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from utils.clock import SystemClock
-from utils.logs import configure_logging
-from utils.store import Store
+from utils.store import SqliteStore
+from utils.telemetry import configure_logging
 
 
 def _wait(barrier: Path, tag: str) -> None:
@@ -29,9 +29,9 @@ def main(argv: list[str]) -> int:
     mode, db, session_id = argv[0], Path(argv[1]), argv[2]
     if mode == "open":
         _wait(Path(argv[3]), str(os.getpid()))
-        Store.open(db, SystemClock()).close()
+        SqliteStore.open(db, SystemClock()).close()
         return 0
-    store = Store.open(db, SystemClock())
+    store = SqliteStore.open(db, SystemClock())
     if mode == "append":
         count, tag, barrier = int(argv[3]), argv[4], Path(argv[5])
         _wait(barrier, tag)

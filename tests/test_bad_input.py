@@ -13,8 +13,8 @@ from cli.errors import describe
 from main import cli
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.ollama_errors import ModelNotFound
-from utils.store import Store
+from utils.ollama import ModelNotFound
+from utils.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def test_a_non_finite_option_is_refused_before_anything_is_stored(
 
 
 def _sessions(data: Path) -> int:
-    store = Store.open(data / "pocketchat.db", SystemClock())
+    store = SqliteStore.open(data / "pocketchat.db", SystemClock())
     try:
         return len(store.list_sessions())
     finally:

@@ -9,7 +9,7 @@ from cli.models import models
 from config.settings import OllamaSettings, Settings
 from tests.standin import Fault, StandIn
 from utils.clock import SystemClock
-from utils.ollama_client import OllamaService
+from utils.ollama import OllamaService
 
 
 @dataclass

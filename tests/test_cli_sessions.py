@@ -13,7 +13,7 @@ from cli.db import db
 from cli.sessions import sessions
 from config.settings import Settings
 from tests.clocks import FixedClock
-from utils.store import Store
+from utils.store import SqliteStore, Store
 
 
 @dataclass
@@ -26,8 +26,13 @@ class FakeApp:
 
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.db_path, self.clock)
+            self._store = SqliteStore.open(self.settings.db_path, self.clock)
         return self._store
+
+    def open_store(self, *, migrate: bool = True, min_free_mb: float | None = None) -> Store:
+        floor = self.settings.disk.min_free_mb if min_free_mb is None else min_free_mb
+        return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
+                                migrate=migrate)  # fmt: skip
 
 
 @pytest.fixture

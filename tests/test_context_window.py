@@ -13,8 +13,8 @@ from tests.chat_rig import ChatRig, memory_rule
 from tests.standin import StandIn
 from tests.standin.faults import Fault
 from tests.standin.tokenizer import message_tokens
-from utils import calibration, summaries
-from utils.gate import WaitCallback
+from utils.context import calibration, summaries
+from utils.queue import WaitCallback
 
 FILLER = [
     "Tell me about lighthouses and the keepers who lived in them, long ago.",
@@ -152,6 +152,15 @@ class FaultyGate:
 
     def release(self) -> None:
         self.released += 1
+
+    def depth(self) -> int:
+        return self.acquired - self.released
+
+    def estimate(self) -> float | None:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 def test_summary_goes_through_the_gate_and_its_failure_never_fails_the_turn(
@@ -299,7 +308,7 @@ def test_trim_context_asks_the_window_in_exec_not_prep(tmp_path: Path, standin: 
     from dataclasses import replace
 
     from nodes.trim_context import TrimContext
-    from utils.ollama_client import OllamaService
+    from utils.ollama import OllamaService
 
     rig = ChatRig(tmp_path, standin)
     llm = OllamaService(standin.url, rig.settings.ollama, rig.clock)  # nothing cached yet

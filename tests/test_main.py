@@ -170,3 +170,25 @@ def test_node_modules_from_the_config_are_usable_in_any_flow(
     )
     assert missing.exit_code == 1 and "no_such_nodes_module" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_every_module_the_docs_name_exists() -> None:
+    """A newcomer goes from any row of the docs to the file in one hop."""
+    import re
+
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = []
+    for doc in docs:
+        text = doc.read_text()
+        for path in re.findall(r"\b((?:app|cli|config|flows|nodes|utils)/[\w/]*\w\.py)\b", text):
+            if not (ROOT / path).is_file():
+                missing.append(f"{doc.name}: {path}")
+        for dotted in re.findall(r"`((?:app|utils)(?:\.\w+)+)", text):
+            parts = dotted.split(".")
+            if not any(
+                (ROOT / Path(*parts[:n])).with_suffix(".py").is_file()
+                or (ROOT / Path(*parts[:n]) / "__init__.py").is_file()
+                for n in range(len(parts), 1, -1)
+            ):
+                missing.append(f"{doc.name}: {dotted}")
+    assert not missing, missing

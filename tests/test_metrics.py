@@ -12,18 +12,16 @@ from click.testing import CliRunner
 
 from tests.clocks import FixedClock
 from tests.standin import StandIn
-from utils.calibration import Sample, record
-from utils.metrics import MODEL_LOAD, QUEUE_WAIT, record_event
-from utils.metrics_queries import collect
-from utils.store import Store
-from utils.store_models import iso
+from utils.context import Sample, calibration
+from utils.store import SqliteStore, Store, iso
+from utils.telemetry import MODEL_LOAD, QUEUE_WAIT, collect, record_event
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _seed(path: Path) -> Store:
     clock = FixedClock()
-    store = Store.open(path, clock)
+    store = SqliteStore.open(path, clock)
     old = store.create_session("m")
     store.append_message(old.id, "user", "long ago")
     store.append_message(old.id, "assistant", "answer")
@@ -70,7 +68,8 @@ def test_stats_command_text_json_and_prometheus(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     store = _seed(data / "pocketchat.db")
-    record(store, Sample("m", raw=100, estimated=110, actual=100, num_ctx=4096), False, 0.0)
+    sample = Sample("m", raw=100, estimated=110, actual=100, num_ctx=4096)
+    calibration.record(store, sample, False, 0.0)
     store.close()
     base = ["--data-dir", str(data), "stats", "--since", "all"]
     text = CliRunner().invoke(cli, base)

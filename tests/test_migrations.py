@@ -9,10 +9,9 @@ from sqlite_utils.migrations import Migrations
 
 from tests.clocks import FixedClock
 from tests.fixtures.make_fixtures import fixture_path
-from utils.migrations import MIGRATIONS, apply_pending, known_names
-from utils.sqlite_open import connect
-from utils.store import Store
-from utils.store_models import NewerSchema
+from utils.store import NewerSchema, SqliteStore
+from utils.store.migrations import MIGRATIONS, apply_pending, known_names
+from utils.store.sqlite_open import connect
 
 
 def _snapshot(path: Path) -> list[str]:
@@ -42,7 +41,7 @@ def _with_broken(extra_ok: bool = False) -> Migrations:
 
 
 def test_fresh_open_applies_all_in_order(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "p.db", FixedClock())
+    store = SqliteStore.open(tmp_path / "p.db", FixedClock())
     applied, pending = store.migrations_status()
     assert [name for name, _ in applied] == known_names()
     assert pending == []
@@ -52,7 +51,7 @@ def test_fresh_open_applies_all_in_order(tmp_path: Path) -> None:
 
 def test_failing_migration_leaves_database_exactly_as_before(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
-    store = Store.open(path, FixedClock())
+    store = SqliteStore.open(path, FixedClock())
     session = store.create_session("m")
     store.append_message(session.id, "user", "hello")
     store.close()
@@ -82,7 +81,7 @@ def test_failing_first_migration_on_fresh_db_leaves_it_empty(tmp_path: Path) -> 
 
 def test_unknown_migration_is_refused_and_file_untouched(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
-    Store.open(path, FixedClock()).close()
+    SqliteStore.open(path, FixedClock()).close()
     conn = sqlite3.connect(path)
     conn.execute(
         "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
@@ -92,11 +91,11 @@ def test_unknown_migration_is_refused_and_file_untouched(tmp_path: Path) -> None
     conn.close()
     raw = path.read_bytes()
     with pytest.raises(NewerSchema) as info:
-        Store.open(path, FixedClock())
+        SqliteStore.open(path, FixedClock())
     assert "m050_from_the_future" in str(info.value) and "\n" not in str(info.value)
     assert path.read_bytes() == raw
     with pytest.raises(NewerSchema):
-        Store.open(path, FixedClock(), migrate=False)
+        SqliteStore.open(path, FixedClock(), migrate=False)
 
 
 def test_there_is_a_fixture_for_every_schema_version() -> None:
@@ -130,7 +129,7 @@ def test_each_fixture_upgrades_to_head_without_losing_a_row(tmp_path: Path, vers
     conn.close()
     assert sum(len(r) for r in before.values()) > 0
 
-    store = Store.open(path, FixedClock())
+    store = SqliteStore.open(path, FixedClock())
     assert store.migrations_status()[1] == []
     after = _rows(store.db.conn)
     before = _folded(before)  # a crashed reply's parts are folded into it at the open
@@ -169,7 +168,7 @@ def test_a_crashed_replys_parts_are_folded_once_at_the_next_open(tmp_path: Path)
     conn = sqlite3.connect(path)
     conn.executescript(fixture_path(7).read_text(encoding="utf-8"))
     conn.close()
-    store = Store.open(path, FixedClock())
+    store = SqliteStore.open(path, FixedClock())
     whole = "Giraffes are tall. They eat acacia leaves."
     reply = store.window("0f0f0f0f0f0f", 10)[-1]
     assert (reply.content, reply.status) == (whole, "partial")
@@ -177,6 +176,6 @@ def test_a_crashed_replys_parts_are_folded_once_at_the_next_open(tmp_path: Path)
     assert [h.message_id for h in store.search("acacia", 5)] == [reply.id]
     assert store.db.execute("SELECT count(*) FROM message_parts").fetchone()[0] == 0
     store.close()
-    again = Store.open(path, FixedClock())  # nothing left to fold: the text is not doubled
+    again = SqliteStore.open(path, FixedClock())  # nothing left to fold: the text is not doubled
     assert again.window("0f0f0f0f0f0f", 10)[-1].content == whole
     again.close()

@@ -5,10 +5,7 @@ import pytest
 from config.settings import OllamaSettings
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.model_setup import ensure_model
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import ModelNotFound, PullFailed
-from utils.ollama_types import PullProgress
+from utils.ollama import ModelNotFound, OllamaService, PullFailed, PullProgress, ensure_model
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import pytest
 from config.settings import OllamaSettings
 from tests.standin import Fault, StandIn, replies
 from utils.clock import SystemClock
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import (
+from utils.ollama import (
     BadRequest,
     ModelNotFound,
     OllamaBusy,
     OllamaServerError,
+    OllamaService,
     OllamaUnavailable,
     PullFailed,
     StreamBroken,

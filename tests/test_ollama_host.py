@@ -10,11 +10,11 @@ import structlog
 from config.settings import OllamaSettings
 from tests.standin import StandIn
 from utils.clock import SystemClock
-from utils.ollama_client import OllamaService
-from utils.ollama_errors import OllamaUnavailable
-from utils.ollama_host import (
+from utils.ollama import (
     DOCKER_HOST,
     LOCAL,
+    OllamaService,
+    OllamaUnavailable,
     display_host,
     in_docker,
     normalise_host,

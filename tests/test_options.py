@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from utils.options import OptionError, parse_option, validate_options
+from utils.ollama import OptionError, parse_option, validate_options
 
 
 def test_valid_options_are_normalised() -> None:

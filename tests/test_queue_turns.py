@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cli.app import App
+from app import App
 from cli.turns import TurnRunner
 from config.settings import load_settings
 from tests.standin import Fault, StandIn

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.quirks import DEFAULT, QuirksError, apply_quirks, load_quirks, quirks_for
+from utils.ollama.quirks import DEFAULT, QuirksError, apply_quirks, load_quirks, quirks_for
 
 
 def test_shipped_file_loads_and_matches_families() -> None:

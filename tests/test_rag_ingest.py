@@ -137,7 +137,7 @@ def _pdf(text: str) -> bytes:
 def test_a_programming_error_while_embedding_is_raised_once_not_retried(
     standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from utils.ollama_client import OllamaService
+    from utils.ollama import OllamaService
 
     calls: list[int] = []
 

@@ -13,12 +13,10 @@ from nodes.rag_common import Failure
 from nodes.retrieve import Retrieve
 from tests.rag_support import invoke, open_store, write_docs
 from tests.standin import StandIn
-from utils import vector_index
-from utils.chunking import chunk_text
 from utils.clock import SystemClock
-from utils.rrf import fuse
+from utils.rag import chunk_text, fuse, vector_index
 from utils.sink import RecordingSink
-from utils.store import Store
+from utils.store import SqliteStore
 
 
 def _ingest(standin: StandIn, tmp_path: Path) -> Path:
@@ -119,7 +117,7 @@ def test_matrix_is_cached_until_the_collection_changes(standin: StandIn, tmp_pat
 def test_retrieve_reads_in_prep_and_exec_only_scores(standin: StandIn, tmp_path: Path) -> None:
     data = _ingest(standin, tmp_path)
     store = open_store(data)
-    closed = Store.open(tmp_path / "closed.db", SystemClock())
+    closed = SqliteStore.open(tmp_path / "closed.db", SystemClock())
     closed.close()  # any read in exec fails
     try:
         deps = Deps(Settings(), store, cast(Any, None), RecordingSink(), SystemClock())

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import utils.store as store_module
+import utils.store.sqlite_store as store_module
 from config.settings import Settings, with_changes
 from flows.loader import load_flow
 from flows.turn import run_turn
@@ -15,9 +15,9 @@ from nodes.deps import Deps
 from nodes.registry import builtin_registry
 from tests.flow_nodes import FakeClock
 from tests.standin import StandIn
-from utils.ollama_client import OllamaService
+from utils.ollama import OllamaService
 from utils.sink import RecordingSink
-from utils.store import Store
+from utils.store import SqliteStore
 
 
 def test_low_disk_answers_without_saving_and_says_so_once(
@@ -28,7 +28,7 @@ def test_low_disk_answers_without_saving_and_says_so_once(
     settings = with_changes(Settings(), **{"rate_limit.turns_per_minute": 0})
     clock = FakeClock()
     path = tmp_path / "pocketchat.db"
-    store = Store.open(path, clock, min_free_mb=100)
+    store = SqliteStore.open(path, clock, min_free_mb=100)
     llm = OllamaService(standin.url, settings.ollama, clock)
     sink = RecordingSink()
     flow = build_flow(

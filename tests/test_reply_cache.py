@@ -12,8 +12,8 @@ import pytest
 from nodes.check_cache import CheckCache
 from tests.chat_rig import ChatRig
 from tests.standin import StandIn
-from utils import reply_cache
-from utils.store import Store
+from utils.context import reply_cache
+from utils.store import SqliteStore
 
 SYSTEM = "You are terse."
 DETERMINISTIC = {"temperature": 0}
@@ -128,7 +128,7 @@ def test_check_cache_reads_in_prep_and_exec_only_decides(
     first = ask(rig, "tides", options=DETERMINISTIC)
     shared = {"session": first["session"], "prompt": first["prompt"], "user_message": "tides"}
     prep_res = CheckCache(rig.deps, mode=mode).prep(shared)
-    closed = Store.open(tmp_path / "closed.db", rig.clock)
+    closed = SqliteStore.open(tmp_path / "closed.db", rig.clock)
     closed.close()  # any read in exec would fail
     verdict = CheckCache(replace(rig.deps, store=closed), mode=mode).exec(prep_res)
     assert verdict.text == "About tides: it depends."

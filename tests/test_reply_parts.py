@@ -6,16 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.clocks import FixedClock
-from utils import summaries
-from utils.store import Store
+from utils.context import summaries
+from utils.store import SqliteStore
 
 
-def _count(store: Store, sql: str) -> int:
+def _count(store: SqliteStore, sql: str) -> int:
     return int(store.db.execute(sql).fetchone()[0])
 
 
-def _replying(path: Path) -> tuple[Store, str, int]:
-    store = Store.open(path, FixedClock())
+def _replying(path: Path) -> tuple[SqliteStore, str, int]:
+    store = SqliteStore.open(path, FixedClock())
     session = store.create_session("m")
     store.append_message(session.id, "user", "tell me about herons")
     reply = store.append_message(session.id, "assistant", "Herons ", status="partial")
@@ -61,13 +61,14 @@ def test_search_folds_leftover_parts_so_the_index_finds_them(tmp_path: Path) -> 
 def test_a_fold_while_the_reply_still_streams_loses_and_doubles_nothing(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     writer, session_id, reply_id = _replying(path)
-    other = Store.open(path, FixedClock())  # another process opening the store folds
+    other = SqliteStore.open(path, FixedClock())  # another process opening the store folds
     writer.append_part(reply_id, " Then they fly.")
     assert other.window(session_id, 10)[-1].content == (
         "Herons wade in shallows. They spear fish. Then they fly."
     )
     other.close()
-    again = Store.open(path, FixedClock())  # the writer died here: folded after the first fold
+    # the writer died here: folded after the first fold
+    again = SqliteStore.open(path, FixedClock())
     assert again.window(session_id, 10)[-1].content == (
         "Herons wade in shallows. They spear fish. Then they fly."
     )

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from tests.clocks import FixedClock
-from utils.migrations import known_names
-from utils.store import Store
+from utils.store import SqliteStore
+from utils.store.migrations import known_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +27,7 @@ def _worker(*args: str, stdout: int | None = None) -> subprocess.Popen[str]:
 
 
 def _new_session(path: Path) -> str:
-    store = Store.open(path, FixedClock())
+    store = SqliteStore.open(path, FixedClock())
     session_id = store.create_session("m").id
     store.close()
     return session_id
@@ -102,7 +102,7 @@ def test_sigkill_while_writing_keeps_every_committed_message(tmp_path: Path) -> 
     stored = {r[0] for r in conn.execute("SELECT id FROM messages")}
     conn.close()
     assert set(reported) <= stored
-    store = Store.open(path, FixedClock())  # and it opens and appends normally afterwards
+    store = SqliteStore.open(path, FixedClock())  # and it opens and appends normally afterwards
     seqs = [m.seq for m in store.messages(session_id)]
     assert seqs == list(range(1, len(seqs) + 1))
     store.append_message(session_id, "user", "after the crash")

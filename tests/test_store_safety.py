@@ -1,16 +1,18 @@
-"""Files that are not ours, corrupt files, and a nearly full disk: refuse or go read-only."""
+"""SQLite-only facts of `SqliteStore` (the shared ones are in test_store_contract.py): a private
+WAL file, the window's index, id prefixes that collide; files that are not ours, corrupt files,
+and a nearly full disk: refuse or go read-only."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 import structlog
 
 from tests.clocks import FixedClock
-from utils import store as store_module
-from utils.store import Store
-from utils.store_models import ReadOnlyStore, StoreError
+from utils.store import AmbiguousSession, ReadOnlyStore, SessionNotFound, SqliteStore, StoreError
+from utils.store import sqlite_store as store_module
 
 
 @pytest.mark.parametrize(
@@ -21,7 +23,7 @@ def test_not_sqlite_is_refused_and_left_byte_identical(tmp_path: Path, content: 
     path = tmp_path / "pocketchat.db"
     path.write_bytes(content)
     with pytest.raises(StoreError) as info:
-        Store.open(path, FixedClock())
+        SqliteStore.open(path, FixedClock())
     message = str(info.value)
     assert str(path) in message and "not an SQLite database" in message and "\n" not in message
     assert path.read_bytes() == content
@@ -30,7 +32,7 @@ def test_not_sqlite_is_refused_and_left_byte_identical(tmp_path: Path, content: 
 
 def test_corrupt_sqlite_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
     path = tmp_path / "pocketchat.db"
-    good = Store.open(path, FixedClock())
+    good = SqliteStore.open(path, FixedClock())
     s = good.create_session("m")
     for i in range(200):
         good.append_message(s.id, "user", f"message {i} " * 20)
@@ -39,7 +41,7 @@ def test_corrupt_sqlite_is_refused_and_left_byte_identical(tmp_path: Path) -> No
     raw[100 : len(raw)] = b"\xff" * (len(raw) - 100)  # keep the header, trash the pages
     path.write_bytes(bytes(raw))
     with pytest.raises(StoreError) as info:
-        Store.open(path, FixedClock())
+        SqliteStore.open(path, FixedClock())
     message = str(info.value)
     assert str(path) in message and "corrupt" in message and "\n" not in message
     assert path.read_bytes() == bytes(raw)
@@ -49,7 +51,7 @@ def test_disk_low_makes_the_store_read_only_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "pocketchat.db"
-    store = Store.open(path, FixedClock(), min_free_mb=100)
+    store = SqliteStore.open(path, FixedClock(), min_free_mb=100)
     s = store.create_session("m")
     kept = store.append_message(s.id, "user", "before")
     raw = path.read_bytes()
@@ -76,12 +78,41 @@ def test_disk_low_makes_the_store_read_only_once(
 
 def test_disk_low_at_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "pocketchat.db"
-    Store.open(path, FixedClock()).close()
+    SqliteStore.open(path, FixedClock()).close()
     monkeypatch.setattr(store_module, "free_mb", lambda _p: 1.0)
-    store = Store.open(path, FixedClock(), min_free_mb=100)
+    store = SqliteStore.open(path, FixedClock(), min_free_mb=100)
     assert not store.writable
     assert store.list_sessions() == []
     store.close()
     with pytest.raises(ReadOnlyStore, match="cannot create"):
-        Store.open(tmp_path / "new" / "p.db", FixedClock(), min_free_mb=100)
+        SqliteStore.open(tmp_path / "new" / "p.db", FixedClock(), min_free_mb=100)
     assert not (tmp_path / "new").exists()
+
+
+def test_new_database_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    store = SqliteStore.open(tmp_path / "data" / "pocketchat.db", FixedClock())
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+    plan = store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE session_id = 'x' AND seq >= 0 "
+        "ORDER BY seq DESC LIMIT 40"
+    ).fetchall()
+    assert "idx_messages_session_seq" in " ".join(str(r) for r in plan)
+    store.close()
+
+
+def test_an_ambiguous_prefix_is_refused(tmp_path: Path) -> None:
+    store = SqliteStore.open(tmp_path / "pocketchat.db", FixedClock())
+    store._new_id = lambda: "abcd00000001"  # type: ignore[method-assign]
+    a = store.create_session("m")
+    store._new_id = lambda: "abcd00000002"  # type: ignore[method-assign]
+    store.create_session("m")
+    assert store.resolve_session("ABCD00000001") == a
+    with pytest.raises(AmbiguousSession):
+        store.resolve_session("abcd")
+    with pytest.raises(SessionNotFound):
+        store.resolve_session("ffff")
+    store.close()

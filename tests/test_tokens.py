@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.standin.tokenizer import count_tokens
-from utils.tokens import CUT_MARKER, Calibration, cut_text, estimate_messages, estimate_text
+from utils.context import CUT_MARKER, Calibration, cut_text, estimate_messages, estimate_text
 
 
 def test_heuristic_counts_like_a_bpe_tokenizer() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nodes.trim_context import DROPPED_NOTE, SUMMARY_PREFIX, TrimInput, TrimResult, fit
 from tests.standin.tokenizer import message_tokens
-from utils.store_models import Message, Session
-from utils.tokens import Calibration
+from utils.context import Calibration
+from utils.store import Message, Session
 
 T = "2025-01-01T00:00:00.000000Z"
 

@@ -189,7 +189,7 @@ def _find(start: Any, cls: type[Any]) -> Any:
 def test_a_programming_error_is_raised_once_not_retried_as_an_ollama_failure(
     standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from utils.ollama_client import OllamaService
+    from utils.ollama import OllamaService
 
     calls: list[str] = []
 

@@ -249,6 +249,15 @@ def test_a_second_ctrl_c_frees_the_queue_only_when_the_stream_is_closed(
         def release(self) -> None:
             released.append(time.monotonic())
 
+        def depth(self) -> int:
+            return 0
+
+        def estimate(self) -> float | None:
+            return None
+
+        def close(self) -> None:
+            pass
+
     standin.reply = replies.essay(30)
     standin.tokens_per_second = 1.0  # a word a second: the reader sits inside its read
     rig = ChatRig(tmp_path, standin, {"ollama.chunk_timeout": 3.0}, gate=Gate())

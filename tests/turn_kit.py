@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cli.app import App
+from app import App
 from cli.turns import TurnRunner
 from tests.standin import StandIn
-from utils.parts_sql import MESSAGE_COLUMNS
 from utils.sink import RecordingSink
+from utils.store.parts_sql import MESSAGE_COLUMNS
 
 FAST = {"retry.backoff": 0.01, "retry.jitter": 0.0, "ollama.auto_pull": "false"}
 

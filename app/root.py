@@ -1,0 +1,198 @@
+"""The composition root: the one place that builds real objects.
+
+settings -> store (`Store`, today `SqliteStore`), Ollama service, queue (`Gate`, today
+`SqliteGate`), clock, logging, node registry -> `Deps(sink)`. `App` is click's `ctx.obj`; a server
+builds one the same way. Everything is built on first use, so a command pays only for what it
+needs (`--help` builds nothing; `sessions list` never imports ollama).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from nodes.deps import Deps
+    from nodes.registry import Registry
+    from utils.clock import Clock
+    from utils.ollama import OllamaService
+    from utils.queue import Gate
+    from utils.sink import Sink
+    from utils.store import Store
+
+
+class App:
+    def __init__(
+        self,
+        *,
+        config_file: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        debug: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
+        self.config_file = config_file
+        self.overrides: dict[str, Any] = dict(overrides or {})
+        self.debug = debug
+        self._settings = settings
+        self._store: Store | None = None
+        self._llm: OllamaService | None = None
+        self._host: str | None = None
+        self._registry: Registry | None = None
+        self._clock: Clock | None = None
+        self._gate: Gate | None = None
+        self._logging_ready = False
+
+    # -- settings and logging -------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from config.settings import load_settings
+
+            self._settings = load_settings(self.config_file, overrides=self.overrides)
+        self._configure_logging()
+        return self._settings
+
+    def override(self, **flat: Any) -> None:
+        """Apply command-line flags (dotted keys) before anything is built."""
+        from config.settings import with_changes
+
+        changes = {k: v for k, v in flat.items() if v is not None}
+        if changes:
+            self._settings = with_changes(self.settings, **changes)
+            if "host" in changes:
+                self._host = None
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._settings.data_path / "pocketchat.log" if self._settings else None
+
+    def _configure_logging(self) -> None:
+        if self._logging_ready or self._settings is None:
+            return
+        self._logging_ready = True
+        from utils.paths import ensure_data_dir
+        from utils.telemetry import configure_logging
+
+        log_file: Path | None
+        try:
+            log_file = ensure_data_dir(self._settings.data_path) / "pocketchat.log"
+        except OSError:
+            log_file = None
+        configure_logging(log_file, self._settings.log.level, self.debug)
+
+    # -- services ---------------------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            from utils.clock import SystemClock
+
+            self._clock = SystemClock()
+        return self._clock
+
+    @property
+    def host_display(self) -> str:
+        from utils.ollama import display_host
+
+        return display_host(self.host)
+
+    @property
+    def host(self) -> str:
+        """The Ollama URL: the configured one; with none, localhost — and inside a container
+        `host.docker.internal` when localhost does not answer."""
+        if self._host is None:
+            from config.settings import SettingsError
+            from utils.ollama import pick_reachable, resolve_host
+
+            ollama = self.settings.ollama
+            try:
+                candidates = resolve_host(
+                    self.settings.host, {}, None if ollama.docker_fallback else False
+                )
+            except ValueError as exc:
+                raise SettingsError(f"host: {exc}") from exc
+            self._host = (
+                candidates[0]
+                if len(candidates) == 1
+                else pick_reachable(candidates, headers=ollama.headers, verify=ollama.verify_tls)
+            )
+        return self._host
+
+    def store(self) -> Store:
+        """The process's store (migrated; closed by `close()`)."""
+        if self._store is None:
+            from utils.paths import ensure_data_dir
+
+            ensure_data_dir(self.settings.data_path)
+            self._store = self.open_store()
+        return self._store
+
+    def open_store(self, *, migrate: bool = True, min_free_mb: float | None = None) -> Store:
+        """A store on its own connection, which the caller closes: unmigrated for `db status`,
+        `doctor`, or a thread's own (the lease heartbeat)."""
+        from utils.store import SqliteStore
+
+        floor = self.settings.disk.min_free_mb if min_free_mb is None else min_free_mb
+        return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
+                                migrate=migrate)  # fmt: skip
+
+    def llm(self) -> OllamaService:
+        if self._llm is None:
+            from utils.ollama import OllamaService
+
+            self._llm = OllamaService(self.host, self.settings.ollama, self.clock)
+        return self._llm
+
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from nodes.registry import builtin_registry
+
+            self._registry = builtin_registry()  # the config's `imports` go through the loader
+        return self._registry
+
+    def extra_imports(self) -> list[str]:
+        """The config's `imports:`: node modules for every flow (the loader imports them)."""
+        return list(self.settings.imports)
+
+    def gate(self) -> Gate | None:
+        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
+        queue = self.settings.queue
+        if not queue.enabled:
+            return None
+        if self._gate is None:
+            from utils.queue import SqliteGate, host_key
+
+            self._gate = SqliteGate(
+                self.settings.data_path / "queue.db",
+                host_key(self.host_display),
+                self.clock,
+                slots=queue.slots,
+                ttl=queue.ticket_ttl_seconds,
+                heartbeat=queue.heartbeat_seconds,
+                poll=queue.poll_seconds,
+            )
+        return self._gate
+
+    def deps(self, sink: Sink) -> Deps:
+        from nodes.deps import Deps
+
+        return Deps(
+            settings=self.settings,
+            store=self.store(),
+            llm=self.llm(),
+            sink=sink,
+            clock=self.clock,
+            gate=self.gate(),
+        )
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+        if self._gate is not None:
+            self._gate.close()
+            self._gate = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None

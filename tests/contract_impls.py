@@ -1,0 +1,36 @@
+"""The implementations the contract suites run against (`tests/test_store_contract.py`,
+`tests/test_gate_contract.py`). A second store (Postgres) or gate (Redis) adds its name to the
+list and a branch to the factory; the suites run it unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from utils.clock import Clock
+from utils.queue import Gate
+from utils.store import Store
+
+STORES = ["sqlite"]
+GATES = ["sqlite"]
+
+
+def open_store(impl: str, where: Path, clock: Clock) -> Store:
+    """A fresh, migrated store whose data lives under `where` (a new directory)."""
+    if impl == "sqlite":
+        from utils.store import SqliteStore
+
+        return SqliteStore.open(where / "pocketchat.db", clock)
+    raise ValueError(f"unknown store implementation {impl!r}")
+
+
+def open_gate(
+    impl: str, where: Path, host: str, clock: Clock, *, slots: int = 1, ttl: float = 10.0,
+    heartbeat: float = 1.0, poll: float = 0.05,
+) -> Gate:  # fmt: skip
+    """A gate for `host`, shared by every process that opens it with the same `where`."""
+    if impl == "sqlite":
+        from utils.queue import SqliteGate
+
+        return SqliteGate(where / "queue.db", host, clock, slots=slots, ttl=ttl,
+                          heartbeat=heartbeat, poll=poll)  # fmt: skip
+    raise ValueError(f"unknown gate implementation {impl!r}")

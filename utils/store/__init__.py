@@ -1,0 +1,93 @@
+"""The conversation store: `pocketchat.db`, its schema and every SQL statement over it.
+
+`Store` is the contract nodes, flows and commands use (`SqlStore` the narrower seam for helpers
+that keep their own tables); `SqliteStore` implements it over SQLite (WAL, named migrations,
+read-only below the disk floor). Also the records it hands out and its errors. `SqliteStore`,
+`FlowRun` and `set_wal` load lazily, so `StoreError` costs no `sqlite_utils` import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from utils.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from utils.store.contract import SqlStore, Store
+    from utils.store.flow_runs_sql import FlowRun
+    from utils.store.models import (
+        AmbiguousSession,
+        Message,
+        NewerSchema,
+        ReadOnlyStore,
+        SearchHit,
+        Session,
+        SessionNotFound,
+        SessionSummary,
+        StoreError,
+        iso,
+    )
+    from utils.store.parts_sql import FULL_CONTENT
+    from utils.store.rag_models import (
+        ChunkRecord,
+        Collection,
+        CollectionNotFound,
+        NewChunk,
+        NewDocument,
+        StoredDocument,
+    )
+    from utils.store.sqlite_open import set_wal
+    from utils.store.sqlite_store import SqliteStore
+
+__all__ = [
+    "FULL_CONTENT",
+    "AmbiguousSession",
+    "ChunkRecord",
+    "Collection",
+    "CollectionNotFound",
+    "FlowRun",
+    "Message",
+    "NewChunk",
+    "NewDocument",
+    "NewerSchema",
+    "ReadOnlyStore",
+    "SearchHit",
+    "Session",
+    "SessionNotFound",
+    "SessionSummary",
+    "SqlStore",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "StoredDocument",
+    "iso",
+    "set_wal",
+]  # fmt: skip
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "SqlStore": "contract",
+        "Store": "contract",
+        "FlowRun": "flow_runs_sql",
+        "FULL_CONTENT": "parts_sql",
+        "AmbiguousSession": "models",
+        "Message": "models",
+        "NewerSchema": "models",
+        "ReadOnlyStore": "models",
+        "SearchHit": "models",
+        "Session": "models",
+        "SessionNotFound": "models",
+        "SessionSummary": "models",
+        "StoreError": "models",
+        "iso": "models",
+        "ChunkRecord": "rag_models",
+        "Collection": "rag_models",
+        "CollectionNotFound": "rag_models",
+        "NewChunk": "rag_models",
+        "NewDocument": "rag_models",
+        "StoredDocument": "rag_models",
+        "set_wal": "sqlite_open",
+        "SqliteStore": "sqlite_store",
+    },
+)

@@ -1,0 +1,292 @@
+"""The schema, built only by named, append-only migrations (`sqlite_utils.Migrations`).
+
+Adding a migration (later issues: summaries, cache, events, flow runs, RAG documents):
+
+1. Append a function below, named `mNNN_what_it_does` with the next number, decorated with
+   `@MIGRATIONS()`. It receives the `sqlite_utils.Database` and must only add to the schema.
+2. Never edit or reorder a released migration: databases in the wild recorded its name.
+3. Run `python -m tests.fixtures.make_fixtures` to add `tests/fixtures/db_vNNN.sql`, and give
+   the new tables sample rows in `tests/fixtures/samples.py`; `tests/test_migrations.py` then
+   upgrades every older fixture to head and checks no row was lost.
+
+`apply_pending` runs each migration and its record in one `BEGIN IMMEDIATE` transaction, so a
+failing migration leaves the database exactly as it was, and two processes opening a fresh
+database at once cannot both apply one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import structlog
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+log = structlog.get_logger()
+
+MIGRATIONS = Migrations("pocketchat")
+MIGRATIONS_TABLE = Migrations.migrations_table
+
+
+@MIGRATIONS()
+def m001_sessions_and_messages(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            title TEXT,
+            model TEXT NOT NULL,
+            system TEXT,
+            options TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+            context_start_seq INTEGER NOT NULL DEFAULT 0,
+            context_mode TEXT NOT NULL DEFAULT 'shared'
+                CHECK (context_mode IN ('shared', 'per-model')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_active_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_sessions_status_last_active ON sessions (status, last_active_at);
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            content TEXT NOT NULL,
+            model TEXT,
+            status TEXT NOT NULL DEFAULT 'complete'
+                CHECK (status IN ('complete', 'partial', 'interrupted', 'failed')),
+            pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            timings TEXT,
+            done_reason TEXT,
+            request_id TEXT,
+            meta TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX idx_messages_session_seq ON messages (session_id, seq);
+        CREATE TABLE leases (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+            holder TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@MIGRATIONS()
+def m002_messages_fts(db: Database) -> None:
+    db.table("messages").enable_fts(["content"], create_triggers=True)
+
+
+@MIGRATIONS()
+def m003_context_memory(db: Database) -> None:
+    """Rolling summaries, per-model token calibration with its samples, the reply cache."""
+    db.executescript(
+        """
+        CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            covers_from_seq INTEGER NOT NULL,
+            covers_to_seq INTEGER NOT NULL,
+            messages INTEGER NOT NULL DEFAULT 0,
+            model TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_summaries_session ON summaries (session_id, covers_to_seq);
+        CREATE TABLE token_calibration (
+            model TEXT PRIMARY KEY,
+            factor REAL NOT NULL DEFAULT 1.0,
+            samples INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE token_samples (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            session_id TEXT,
+            message_id INTEGER,
+            estimated INTEGER NOT NULL,
+            actual INTEGER NOT NULL,
+            num_ctx INTEGER,
+            truncated INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_token_samples_model ON token_samples (model, id);
+        CREATE INDEX idx_token_samples_created ON token_samples (created_at);
+        CREATE TABLE reply_cache (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            prompt_key TEXT NOT NULL,
+            model TEXT NOT NULL,
+            reply TEXT NOT NULL,
+            hits INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            last_hit_at TEXT
+        );
+        CREATE INDEX idx_reply_cache_prompt ON reply_cache (prompt_key, created_at);
+        CREATE INDEX idx_reply_cache_created ON reply_cache (created_at);
+        """
+    )
+
+
+@MIGRATIONS()
+def m004_flow_runs(db: Database) -> None:
+    """One row per input line of `flow run` (a batch shares `batch_id`)."""
+    db.executescript(
+        """
+        CREATE TABLE flow_runs (
+            id INTEGER PRIMARY KEY,
+            batch_id TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            flow_name TEXT NOT NULL,
+            flow_file TEXT NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+            error TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            duration_ms REAL NOT NULL
+        );
+        CREATE INDEX idx_flow_runs_batch ON flow_runs (batch_id, line);
+        """
+    )
+
+
+@MIGRATIONS()
+def m005_rag(db: Database) -> None:
+    """RAG collections, their documents and chunks, and embeddings keyed by content and model."""
+    db.executescript(
+        """
+        CREATE TABLE rag_collections (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            embed_model TEXT,
+            version INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE rag_documents (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES rag_collections (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            mtime REAL NOT NULL,
+            size INTEGER NOT NULL,
+            ingested_at TEXT NOT NULL,
+            UNIQUE (collection_id, path)
+        );
+        CREATE TABLE rag_chunks (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES rag_collections (id) ON DELETE CASCADE,
+            document_id INTEGER NOT NULL REFERENCES rag_documents (id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            start_char INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX idx_rag_chunks_collection ON rag_chunks (collection_id, id);
+        CREATE INDEX idx_rag_chunks_document ON rag_chunks (document_id, ord);
+        CREATE INDEX idx_rag_chunks_hash ON rag_chunks (content_hash);
+        CREATE TABLE rag_embeddings (
+            content_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            dims INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (content_hash, model)
+        );
+        """
+    )
+    db.table("rag_chunks").enable_fts(["text"], create_triggers=True)
+
+
+@MIGRATIONS()
+def m006_events(db: Database) -> None:
+    """Metrics as events (`utils/telemetry/metrics.py`): queue waits, model loads, first tokens…"""
+    db.executescript(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            session_id TEXT,
+            request_id TEXT,
+            model TEXT,
+            value REAL,
+            data TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_events_kind_created ON events (kind, created_at);
+        """
+    )
+
+
+@MIGRATIONS()
+def m007_message_parts(db: Database) -> None:
+    """A streaming reply's text, appended a sentence at a time (`utils/parts_sql.py`) and
+    folded into its message once, when the reply ends (or at the next open after a crash)."""
+    db.executescript(
+        """
+        CREATE TABLE message_parts (
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (message_id, seq)
+        );
+        """
+    )
+
+
+def known_names() -> list[str]:
+    return [m.name for m in MIGRATIONS._migrations]
+
+
+def unknown_applied(conn: sqlite3.Connection) -> list[str]:
+    """Migrations recorded in the database that this version does not know (read-only)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+    ).fetchone()
+    if not found:
+        return []
+    rows = conn.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        [MIGRATIONS.name],
+    ).fetchall()
+    known = set(known_names())
+    return [str(r[0]) for r in rows if r[0] not in known]
+
+
+def status(db: Database) -> tuple[list[tuple[str, str]], list[str]]:
+    """(applied: [(name, applied_at)], pending: [name]); reads only."""
+    applied = [(m.name, m.applied_at) for m in MIGRATIONS.applied(db)]
+    pending = [m.name for m in MIGRATIONS.pending(db)]
+    return applied, pending
+
+
+def apply_pending(db: Database, migrations: Migrations = MIGRATIONS) -> list[str]:
+    """Apply pending migrations one transaction each; return the names applied."""
+    done: list[str] = []
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            pending = migrations.pending(db)
+            if not pending:
+                db.execute("COMMIT")
+                return done
+            first, rest = pending[0], [m.name for m in pending[1:]]
+            if not first.transactional:
+                db.execute("COMMIT")
+                migrations.apply(db, stop_before=rest)
+            else:
+                migrations.apply(db, stop_before=rest)
+                db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        done.append(first.name)
+        log.info("migration_applied", name=first.name, migration_set=migrations.name)

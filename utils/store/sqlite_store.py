@@ -1,0 +1,218 @@
+"""Conversations in SQLite: sessions, messages, leases; the one place that writes history.
+
+Every write is one `BEGIN IMMEDIATE` transaction (retried a few times if another process holds
+the lock past `busy_timeout`), so concurrent chats never lose or duplicate a turn and a killed
+process leaves every committed message intact.
+
+Read-only mode: when free space under the data dir drops below `min_free_mb`, `writable` turns
+False, `read_only_reason` says why (logged once as `disk_low`), and every write raises
+`ReadOnlyStore` without touching stored data; reads keep working, so the app keeps answering
+without recording new history. Lease calls become no-ops that succeed (nothing is archived while
+read-only, so there is nothing to protect against).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+from sqlite_utils import Database
+
+from utils.clock import Clock
+from utils.paths import free_mb
+from utils.store import export, leases, migrations, search
+from utils.store.flow_runs_sql import FlowRunsMixin
+from utils.store.messages_sql import MessagesMixin
+from utils.store.models import (
+    ReadOnlyStore,
+    SearchHit,
+    StoreError,
+    iso,
+)
+from utils.store.parts_sql import PartsMixin
+from utils.store.rag_sql import RagMixin
+from utils.store.sessions_sql import SessionsMixin
+from utils.store.sqlite_open import check_existing, connect
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+LOCK_RETRIES = 5
+
+
+class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin):
+    def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
+        self.db = db
+        self.path = path
+        self._clock = clock
+        self._min_free_mb = min_free_mb
+        self.writable = True
+        self.read_only_reason: str | None = None
+        self._announced = False
+        self._archived_at: float | None = None  # the last archive_idle, by the clock
+
+    @classmethod
+    def open(
+        cls, path: Path, clock: Clock, *, min_free_mb: float = 0, migrate: bool = True
+    ) -> SqliteStore:
+        """Open (creating 0600 in a 0700 dir if new) and bring the schema to head."""
+        check_existing(path)
+        fresh = not path.exists() or path.stat().st_size == 0
+        if fresh and min_free_mb > 0 and free_mb(path.parent) < min_free_mb:
+            raise ReadOnlyStore(
+                f"{path}: disk nearly full (under {min_free_mb:g} MB free); "
+                "cannot create the database. Free some space."
+            )
+        store = cls(connect(path, create=fresh, sleep=clock.sleep), path, clock, min_free_mb)
+        store._check_disk()
+        if migrate:
+            if store.writable:
+                store.apply_migrations()
+                store.fold_parts()  # a reply cut off by a crash becomes whole (`partial`)
+            elif migrations.status(store.db)[1]:
+                store.close()
+                raise ReadOnlyStore(
+                    f"{path}: disk nearly full; cannot upgrade the database. Free some space."
+                )
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return iso(self._clock.now())
+
+    def _check_disk(self) -> bool:
+        if self._min_free_mb <= 0:
+            return True
+        free = free_mb(self.path.parent)
+        low = free < self._min_free_mb
+        if low and self.writable:
+            self.writable = False
+            self.read_only_reason = (
+                f"disk nearly full ({free:.0f} MB free, need {self._min_free_mb:g} MB): "
+                "new history is not being saved"
+            )
+            log.warning("disk_low", path=str(self.path), free_mb=round(free, 1),
+                        min_free_mb=self._min_free_mb)  # fmt: skip
+        elif not low and not self.writable:
+            self.writable, self.read_only_reason, self._announced = True, None, False
+            log.info("disk_recovered", path=str(self.path), free_mb=round(free, 1))
+        return self.writable
+
+    def can_write(self) -> bool:
+        """False while the disk is below the floor (checked now; see the module docstring)."""
+        return self._check_disk()
+
+    def read_only_notice(self) -> str | None:
+        """The reason for read-only mode, the first time it is asked after it began; else None."""
+        if self._check_disk() or self._announced:
+            return None
+        self._announced = True
+        return self.read_only_reason
+
+    @property
+    def clock(self) -> Clock:
+        """The injected clock (for modules that time-stamp their own rows)."""
+        return self._clock
+
+    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in one `BEGIN IMMEDIATE` write transaction, with the store's lock retry and
+        disk guard (raises `ReadOnlyStore` when the disk is nearly full). For the tables of
+        later issues (summaries, cache, calibration, metrics). Store writes made inside `fn`
+        (`update_message`, `touch_session`...) join it: one commit for all of them, and a
+        failure rolls them all back."""
+        return self._write(fn)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self.db.conn
+        if conn.in_transaction:  # a write inside `transaction(fn)`: part of its one commit
+            return fn(conn)
+        if not self._check_disk():
+            raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
+        for attempt in range(LOCK_RETRIES):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return result
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                log.warning("store_busy_retry", attempt=attempt + 1, path=str(self.path))
+                self._clock.sleep(0.05 * 2**attempt)
+        raise StoreError(f"{self.path}: the database stayed busy; try again.")
+
+    def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+        cur = self.db.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        return list(cur.execute(sql, params))
+
+    # -- search, export -------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        if self._check_disk():
+            self.fold_parts()  # the FTS index sees folded text only
+        return search.search(self.db.conn, query, limit)
+
+    def export_markdown(self, session_id: str) -> str:
+        session = self.resolve_session(session_id)
+        return export.to_markdown(session, self.messages(session.id))
+
+    def export_json(self, session_id: str) -> dict[str, Any]:
+        session = self.resolve_session(session_id)
+        return export.to_json(session, self.messages(session.id))
+
+    # -- leases, archive ------------------------------------------------------------------
+
+    def acquire_lease(self, session_id: str, holder: str, ttl_seconds: float) -> bool:
+        """Take (or take over an expired) lease; False if another holder's is live."""
+        if not self._check_disk():
+            return True
+        now, until = self._now(), iso(self._clock.now() + ttl_seconds)
+        return self._write(lambda c: leases.acquire(c, session_id, holder, now, until))
+
+    def renew_lease(self, session_id: str, holder: str, ttl_seconds: float) -> bool:
+        if not self._check_disk():
+            return True
+        until = iso(self._clock.now() + ttl_seconds)
+        return self._write(lambda c: leases.renew(c, session_id, holder, until))
+
+    def release_lease(self, session_id: str, holder: str) -> None:
+        if self._check_disk():
+            self._write(lambda c: leases.release(c, session_id, holder))
+
+    def archive_idle(self, idle_days: float, *, every: float = 0) -> list[str]:
+        """Archive sessions idle for more than `idle_days` and not leased; return their ids.
+        With `every` (seconds), skip it (return []) if this store did it less than that ago."""
+        moment = self._clock.now()
+        if every > 0 and self._archived_at is not None and moment - self._archived_at < every:
+            return []
+        self._archived_at = moment
+        now = self._now()
+        cutoff = iso(self._clock.now() - idle_days * 86400)
+        ids = self._write(lambda c: leases.archive_idle(c, cutoff, now))
+        if ids:
+            log.info("sessions_archived", count=len(ids), session_ids=ids, idle_days=idle_days)
+        return ids
+
+    # -- migrations -----------------------------------------------------------------------
+
+    def migrations_status(self) -> tuple[list[tuple[str, str]], list[str]]:
+        return migrations.status(self.db)
+
+    def apply_migrations(self) -> list[str]:
+        if not self._check_disk():
+            raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
+        return migrations.apply_pending(self.db)
+
