@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from utils.migrations import unknown_applied
 from utils.paths import ensure_data_dir, secure_file
+from utils.sqlite_lib import Database
 from utils.store_models import NewerSchema, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
-from sqlite_utils import Database
 
 from utils import export, leases, migrations, search
 from utils.clock import Clock
@@ -28,6 +27,7 @@ from utils.messages_sql import MessagesMixin
 from utils.paths import free_mb
 from utils.rag_sql import RagMixin
 from utils.sessions_sql import SessionsMixin
+from utils.sqlite_lib import Database
 from utils.sqlite_open import check_existing, connect
 from utils.store_models import (
     AmbiguousSession,

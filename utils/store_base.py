@@ -6,8 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlite_utils import Database
-
+from utils.sqlite_lib import Database
 from utils.store_models import SessionNotFound
 
 T = TypeVar("T")
