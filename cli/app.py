@@ -6,6 +6,7 @@ it needs (`--help` builds nothing; `sessions list` never imports ollama).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
     from utils.ollama_client import OllamaService
     from utils.sink import Sink
     from utils.store import Store
+
+
+def start_up_done() -> None:
+    """Resume the cyclic collector main.py paused for start-up; what start-up built (modules,
+    classes, settings) is frozen out of every later collection. Nothing if it was running.
+    Commands that never load a flow (sessions, models, db, stats) are short and end without."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class App:
@@ -167,7 +177,10 @@ class App:
         return self._gate
 
     def deps(self, sink: Sink) -> Deps:
+        """The nodes' dependencies; asked for once a flow is loaded, which ends start-up."""
         from nodes.deps import Deps
+
+        start_up_done()
 
         return Deps(
             settings=self.settings,
