@@ -80,7 +80,7 @@ class QueueSettings:
 
 @dataclass(frozen=True)
 class RateLimitSettings:
-    turns_per_minute: int = 30
+    turns_per_minute: int = 0  # off for the local CLI; serve mode turns it on
 
 
 @dataclass(frozen=True)
