@@ -10,10 +10,9 @@ one of `utils.ollama_errors`.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
-
-import ssl
 
 import httpx
 import ollama
