@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.sigint import default_sigint
 from utils.clock import SystemClock
 from utils.gate import SqliteGate
 
@@ -21,7 +22,8 @@ def _worker(tmp: Path, tag: str, hold: float | str, slots: int = 1, ttl: float =
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [str(tmp / "queue.db"), HOST, tag, str(hold), str(slots), str(ttl), str(tmp / "log")]
     return subprocess.Popen([sys.executable, "-m", "tests.gate_worker", *args], cwd=ROOT,
-                            env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # fmt: skip
 
 
 def _log(tmp: Path) -> list[tuple[str, str, float]]:
