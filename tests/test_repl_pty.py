@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pexpect
 
-from tests.standin import StandIn, replies
 from tests.sigint import default_sigint
+from tests.standin import StandIn, replies
 from tests.turn_kit import rows, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
