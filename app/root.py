@@ -8,6 +8,7 @@ needs (`--help` builds nothing; `sessions list` never imports ollama).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
     from utils.queue import Gate
     from utils.sink import Sink
     from utils.store import Store
+
+
+def start_up_done() -> None:
+    """Resume the cyclic collector main.py paused for start-up; what start-up built (modules,
+    classes, settings) is frozen out of every later collection. Nothing if it was running.
+    Commands that never load a flow (sessions, models, db, stats) are short and end without."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class App:
@@ -175,7 +185,10 @@ class App:
         return self._gate
 
     def deps(self, sink: Sink) -> Deps:
+        """The nodes' dependencies; asked for once a flow is loaded, which ends start-up."""
         from nodes.deps import Deps
+
+        start_up_done()
 
         return Deps(
             settings=self.settings,

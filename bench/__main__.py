@@ -19,6 +19,7 @@ from bench.common import Row, row
 
 BENCHMARKS: tuple[str, ...] = (
     "startup",
+    "ask_vs_llm",
     "store_load",
     "reply_length",
     "turn_overhead",

@@ -80,7 +80,7 @@ class QueueSettings:
 
 @dataclass(frozen=True)
 class RateLimitSettings:
-    turns_per_minute: int = 30
+    turns_per_minute: int = 0  # off for the local CLI; serve mode turns it on
 
 
 @dataclass(frozen=True)
@@ -186,12 +186,14 @@ def load_settings(
 def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
+    from utils.yaml_text import safe_load
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read the config file ({exc.strerror}).") from exc
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

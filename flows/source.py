@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from utils.yaml_text import FastLoader, SafeLoader
+
 Path_ = tuple[str | int, ...]
 
 
@@ -44,8 +46,18 @@ class YamlProblem(Exception):
 
 
 def parse_source(text: str, file: str) -> Source:
-    """Parse `text` as YAML (safe tags only); raises `YamlProblem`."""
-    loader = yaml.SafeLoader(text)
+    """Parse `text` as YAML (safe tags only); raises `YamlProblem`.
+
+    libyaml parses when it can; what it refuses is parsed again by the pure-Python loader, so a
+    mistake is reported the same way with or without it (see utils/yaml_text.py)."""
+    try:
+        return _parse(text, file, FastLoader)
+    except YamlProblem:
+        return _parse(text, file, SafeLoader)
+
+
+def _parse(text: str, file: str, loader_class: Any) -> Source:
+    loader = loader_class(text)
     try:
         root = loader.get_single_node()
         source = Source(file=file, data=None)
@@ -63,7 +75,7 @@ def parse_source(text: str, file: str) -> Source:
         loader.dispose()
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, source: Source) -> Any:
+def _convert(loader: Any, node: yaml.Node, path: Path_, source: Source) -> Any:
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[str, Any] = {}

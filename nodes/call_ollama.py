@@ -157,7 +157,7 @@ class CallOllama(PocketNode):
         gate, clock = self.deps.gate, self.deps.clock
         if gate is not None:
             joined = clock.monotonic()
-            ticket = gate.acquire(self._show_position)
+            ticket = gate.acquire(self.deps.sink.waiting)
             queue = (clock.monotonic() - joined, int(getattr(ticket, "ahead", 0)))
         self.deps.sink.status("thinking…")
         stream: ChatStream | None = None
@@ -179,10 +179,6 @@ class CallOllama(PocketNode):
         if first or not getattr(stream, "thinking_chunks", 0):  # else StreamReply counts
             self.deps.sink.status("")
         return Started(stream=stream, first=first, ticket=ticket, attempts=attempt, queue=queue)
-
-    def _show_position(self, position: int, eta: float | None) -> None:
-        wait = f", about {eta:.0f} s" if eta else ""
-        self.deps.sink.status(f"#{position} in line{wait}…")
 
     def _pull_or_explain(self, model: str) -> bool:
         """Pull a missing model when auto_pull is on (True); else raise the line that says how.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract_impls import GATES, open_gate
+from tests.sigint import default_sigint
 from utils.clock import SystemClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,8 @@ def _worker(impl: str, tmp: Path, tag: str, hold: float | str, slots: int = 1, t
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [impl, str(tmp), HOST, tag, str(hold), str(slots), str(ttl), str(tmp / "log")]
     return subprocess.Popen([sys.executable, "-m", "tests.gate_worker", *args], cwd=ROOT,
-                            env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # fmt: skip
 
 
 def _log(tmp: Path) -> list[tuple[str, str, float]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pexpect
 
+from tests.sigint import default_sigint
 from tests.standin import StandIn, replies
 from tests.turn_kit import rows, wait_for
 
@@ -38,6 +39,7 @@ def spawn(standin: StandIn, data: Path, *args: str) -> pexpect.spawn:
         encoding="utf-8",
         timeout=10,
         dimensions=(40, 200),
+        preexec_fn=default_sigint,  # Ctrl+C works however the test runner was started
     )
     child.expect_exact(PROMPT)
     return child
@@ -139,6 +141,7 @@ def test_sigint_to_ask_keeps_the_partial_reply_interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         assert wait_for(lambda: _replying(data), timeout=8)

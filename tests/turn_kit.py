@@ -16,6 +16,7 @@ from typing import Any
 
 from app import App
 from cli.turns import TurnRunner
+from tests.sigint import python_sigint
 from tests.standin import StandIn
 from utils.sink import RecordingSink
 from utils.store.parts_sql import MESSAGE_COLUMNS
@@ -60,13 +61,15 @@ def rows(data: Path, session_id: str | None = None) -> list[dict[str, Any]]:
 
 @contextmanager
 def ctrl_c_after(seconds: float) -> Iterator[None]:
-    """Send this process SIGINT after `seconds` (the main thread gets KeyboardInterrupt)."""
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
+    """Send this process SIGINT after `seconds` (the main thread gets KeyboardInterrupt, however
+    the runner was started: see tests/sigint.py)."""
+    with python_sigint():
+        timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
 
 def wait_for(predicate: Any, timeout: float = 3.0) -> bool:

@@ -22,6 +22,11 @@ class Sink(Protocol):
         """A transient status line ("#2 in line", "loading model…", "thinking…"); "" clears."""
         ...
 
+    def waiting(self, position: int, eta: float | None) -> None:
+        """A place in Ollama's queue (on joining and at each change); the next `status` or
+        `reply` ends the wait. A terminal draws it as a status; elsewhere a plain line."""
+        ...
+
     def notice(self, text: str) -> None:
         """One line the person should read (truncation, cached answer, model switch…)."""
         ...
@@ -29,6 +34,11 @@ class Sink(Protocol):
     def progress(self, label: str, completed: int, total: int | None) -> None:
         """Progress of a long job (a model pull); total None when unknown."""
         ...
+
+
+def queue_status(position: int, eta: float | None) -> str:
+    """`#2 in line, about 6 s` (no estimate yet: `#2 in line`)."""
+    return f"#{position} in line" + (f", about {eta:.0f} s" if eta else "")
 
 
 @dataclass
@@ -53,6 +63,9 @@ class RecordingSink:
 
     def status(self, text: str) -> None:
         self.statuses.append(text)
+
+    def waiting(self, position: int, eta: float | None) -> None:
+        self.statuses.append(f"{queue_status(position, eta)}…")
 
     def notice(self, text: str) -> None:
         self.notices.append(text)

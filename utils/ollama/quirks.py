@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from utils.yaml_text import safe_load
+
 QUIRKS_FILE = Path(__file__).resolve().parents[2] / "config" / "models.yaml"
 SYSTEM_ROLES = ("system", "prepend_to_first_user")
 _KEYS = {"name", "match", "families", "system_role", "temperature", "stop", "chat", "note"}
@@ -37,7 +39,7 @@ DEFAULT = Quirks()
 
 def load_quirks(path: Path = QUIRKS_FILE) -> tuple[Quirks, ...]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise QuirksError(f"{path}: cannot read model quirks ({exc}).".replace("\n", " ")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("families"), list):

@@ -6,9 +6,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlite_utils import Database
-
 from utils.store.models import SessionNotFound
+from utils.store.sqlite_lib import Database
 
 T = TypeVar("T")
 

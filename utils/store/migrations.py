@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlite3
 
 import structlog
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+
+from utils.store.sqlite_lib import Database, Migrations
 
 log = structlog.get_logger()
 

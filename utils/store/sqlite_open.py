@@ -11,11 +11,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from utils.paths import ensure_data_dir, secure_file
 from utils.store.migrations import unknown_applied
 from utils.store.models import NewerSchema, StoreError
+from utils.store.sqlite_lib import Database
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
-from sqlite_utils import Database
 
 from utils.clock import Clock
 from utils.paths import free_mb
@@ -35,6 +34,7 @@ from utils.store.models import (
 from utils.store.parts_sql import PartsMixin
 from utils.store.rag_sql import RagMixin
 from utils.store.sessions_sql import SessionsMixin
+from utils.store.sqlite_lib import Database
 from utils.store.sqlite_open import check_existing, connect
 
 log = structlog.get_logger()
