@@ -6,7 +6,7 @@
   several times faster than the text.)
 - The first piece makes the reply row (status `partial`); at every completed sentence (or
   every `SAVE_EVERY_CHARS` without one) only the text since the last save is appended to the
-  row's parts (`utils/parts_sql.py`), one small transaction each, so a crash loses at most the
+  row's parts (`utils/store/parts_sql.py`), one small transaction each, so a crash loses at most the
   last sentence and nothing is rewritten.
 - `finish` writes the whole text and the ending (complete, partial, interrupted) into the row
   once, and its parts go (`Store.finish_reply`): the FTS index sees the reply once.

@@ -1,4 +1,4 @@
-"""A streaming reply's parts (`utils/parts_sql.py`) on a real database file: appended, seen
+"""A streaming reply's parts (`utils/store/parts_sql.py`) on a real database file: appended, seen
 once by every reader before and after folding, written whole once, folded after a crash."""
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ def m006_events(db: Database) -> None:
 
 @MIGRATIONS()
 def m007_message_parts(db: Database) -> None:
-    """A streaming reply's text, appended a sentence at a time (`utils/parts_sql.py`) and
+    """A streaming reply's text, appended a sentence at a time (`utils/store/parts_sql.py`) and
     folded into its message once, when the reply ends (or at the next open after a crash)."""
     db.executescript(
         """
