@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 import stat
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 
 from tests.clocks import FixedClock
 from utils.store import Store
-from utils.store_models import AmbiguousSession, Session, SessionNotFound, StoreError
+from utils.store_models import AmbiguousSession, Message, Session, SessionNotFound, StoreError
 
 
 def _id(session: Session | None) -> str | None:
@@ -210,3 +211,15 @@ def test_export_json_and_markdown(store: Store) -> None:
     assert "be kind" in md and "[interrupted]" in md and "(other)" in md and "Day 1" in md
     with pytest.raises(SessionNotFound):
         store.export_json("ffffffffffff")
+
+
+def test_a_message_read_back_is_the_frozen_message_that_was_appended(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "p.db", FixedClock())
+    sid = store.create_session("m").id
+    made = store.append_message(sid, "assistant", "hi", model="m", meta={"k": [1]})
+    read = store.window(sid, 1)[0]
+    assert read == made and type(read) is Message
+    assert dataclasses.asdict(read) == dataclasses.asdict(made)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.content = "changed"  # type: ignore[misc]
+    store.close()
