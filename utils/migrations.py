@@ -241,7 +241,6 @@ def m007_message_parts(db: Database) -> None:
     )
 
 
-
 @MIGRATIONS()
 def m008_lighter_turn_writes(db: Database) -> None:
     """What every turn paid for: `pinned()` had no index (it scanned the session's messages),
