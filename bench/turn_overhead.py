@@ -6,9 +6,8 @@ queue ticket, call, stream, persist with its metric events, calibrate, cache, su
 archive) interleaved with 30 direct streamed `ollama.Client.chat` calls sending the same
 40-message window. Reported, as medians: the whole turn against the whole direct call (target:
 at most 5 ms more), and the first reply piece reaching the turn's sink against the direct
-client's first chunk (target: at most 2 ms more). StreamReply coalesces pieces (50 characters
-or a sentence end, at most `stream_max_delay_ms`); the short reply here ends its first sentence
-within a millisecond of its first chunk, so that hold is part of the figure but small.
+client's first chunk (target: at most 2 ms more). StreamReply shows the first piece at once and
+coalesces only the later ones, so no hold is part of the figure.
 """
 
 from __future__ import annotations

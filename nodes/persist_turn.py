@@ -145,9 +145,9 @@ class PersistTurn(PocketNode):
             message_id = message.id
             extra = {k: v for k, v in fields.items() if k not in ("meta",)}
             if extra:
-                store.update_message(message_id, **extra)
+                store.set_message_fields(message_id, **extra)
         else:
-            store.update_message(message_id, status=result["status"], **fields)
+            store.set_message_fields(message_id, status=result["status"], **fields)
         store.touch_session(data.session_id)
         self._record_metrics(data)
         return int(message_id)

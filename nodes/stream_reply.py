@@ -1,6 +1,7 @@
 """StreamReply: show the reply as it streams, and keep it as it grows.
 
-- Text reaches the sink in pieces of about `min_chars` characters or at a natural break
+- The first piece (CallOllama's) is shown at once, with no hold. After it, text reaches the
+  sink in pieces of about `min_chars` characters or at a natural break
   (sentence end, new line), and is never held longer than `max_delay_ms`: a reader thread
   pulls the stream while this thread shows what has arrived. When the stream outruns the
   screen, what has already arrived is shown in one piece (up to `BATCH_CHARS`), so the
@@ -111,15 +112,16 @@ class _Pump:
         reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
         status, error_line = "complete", None
         pending: list[str] = []
-        pending_since = 0.0
-        if self.data.started.first:
-            pending.append(self.data.started.first)
-            pending_since = clock.monotonic()
+        first = self.data.started.first
+        if first:  # shown at once, then the reader starts while its row is made
+            self.deps.sink.reply(first)
         elif getattr(stream, "thinking_chunks", 0):
             self._thinking()
         reader.start()
         try:
-            status, error_line = self._pump(pending, pending_since)
+            if first:
+                self.saver.add(first)
+            status, error_line = self._pump(pending)
         except KeyboardInterrupt:
             status = "interrupted"
             log.info("reply_interrupted", chars=self.saver.chars)
@@ -144,10 +146,10 @@ class _Pump:
             thinking_chars=int(getattr(stream, "thinking_chars", 0)),
         )
 
-    def _pump(self, pending: list[str], pending_since: float) -> tuple[str, str | None]:
+    def _pump(self, pending: list[str]) -> tuple[str, str | None]:
         """Show pieces as they come; returns (status, error line) when the stream ends."""
         clock = self.deps.clock
-        pending_chars = sum(map(len, pending))
+        pending_since, pending_chars = 0.0, 0
         while True:
             timeout = None
             if pending:
@@ -172,6 +174,9 @@ class _Pump:
                 pending_since, pending_chars = clock.monotonic(), 0
             pending.append(item)
             pending_chars += len(item)
+            if not self.saver.chars:  # the first text (after reasoning): shown at once
+                self._show(pending)
+                continue
             if pending_chars < self.node.min_chars and not SENTENCE_END.search(item):
                 continue
             # a fast stream: take what has already arrived too, then show (and save) it at once
@@ -217,7 +222,7 @@ class _Pump:
             return
         piece = "".join(pending)
         pending.clear()
-        if self.saver.message_id is None:  # the first piece: shown at once, then its row made
+        if self.saver.message_id is None:  # the first piece: shown, then its row made
             self.deps.sink.reply(piece)
             self.saver.add(piece)
         else:  # saved (if it ends a sentence) before it is shown: a kill loses no sentence shown

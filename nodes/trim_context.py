@@ -202,7 +202,8 @@ def fit(data: TrimInput) -> TrimResult:
     prompt = system + head + note + [_as_prompt(m) for m in body if m.seq in kept] + tail
     kept_turns = [m.seq for m in body if m.seq in kept and m.role != "system"]
     first_kept = min(kept_turns) if kept_turns else (latest.seq if latest else None)
-    raw = sum(map(estimate_message, prompt)) + PROMPT_OVERHEAD
+    kept_cost = sum(costs[m.seq] for m in body if m.seq in kept)  # each message estimated once
+    raw = sum(map(estimate_message, system + head + note + tail)) + kept_cost + PROMPT_OVERHEAD
     return TrimResult(
         prompt=prompt,
         num_ctx=data.num_ctx,

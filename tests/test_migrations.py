@@ -179,3 +179,30 @@ def test_a_crashed_replys_parts_are_folded_once_at_the_next_open(tmp_path: Path)
     again = SqliteStore.open(path, FixedClock())  # nothing left to fold: the text is not doubled
     assert again.window("0f0f0f0f0f0f", 10)[-1].content == whole
     again.close()
+
+
+def test_m008_indexes_pinned_and_reindexes_only_changed_content(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(fixture_path(7).read_text(encoding="utf-8"))
+    conn.close()
+    store = SqliteStore.open(path, FixedClock())
+    plan = " ".join(
+        str(r[-1])
+        for r in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE session_id = ? AND pinned = 1 "
+            "ORDER BY seq",
+            ["a1b2c3d4e5f6"],
+        )
+    )
+    assert "idx_messages_pinned" in plan
+    [hit] = store.search("lighthouse", 5)
+    before = store.db.conn.total_changes  # counts the rows triggers write too
+    store.update_message(hit.message_id, status="partial", meta={"k": 1}, prompt_tokens=3)
+    assert store.db.conn.total_changes - before == 1  # the row only: no FTS re-index
+    assert [h.message_id for h in store.search("lighthouse", 5)] == [hit.message_id]
+    store.update_message(hit.message_id, content="a beacon on the rocks")
+    assert store.search("lighthouse", 5) == []
+    assert [h.message_id for h in store.search("beacon", 5)] == [hit.message_id]
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.close()

@@ -41,6 +41,13 @@ def test_stream_yields_text_and_final_metrics(standin: StandIn, svc: OllamaServi
     assert stream.first_token_at is not None and stream.first_token_at >= stream.started_at
 
 
+def test_a_finished_stream_gives_its_connection_back(standin: StandIn, svc: OllamaService) -> None:
+    standin.reply = replies.fixed("Hello there, friend.")
+    for _ in range(3):
+        assert "".join(svc.chat_stream(MODEL, HI)) == "Hello there, friend."
+    assert standin.connections_accepted == 1  # read to its end, each reused the first
+
+
 def test_stream_is_lazy_and_close_cancels_generation(standin: StandIn, svc: OllamaService) -> None:
     standin.reply = replies.essay(400)
     standin.tokens_per_second = 200

@@ -5,6 +5,7 @@ SQLite-only facts (file modes, WAL, the query plan, id collisions) are in test_s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from tests.clocks import FixedClock
 from tests.contract_impls import STORES, open_store
-from utils.store import Session, SessionNotFound, Store, StoreError
+from utils.store import Message, Session, SessionNotFound, Store, StoreError
 
 
 def _id(session: Session | None) -> str | None:
@@ -196,3 +197,13 @@ def test_export_json_and_markdown(store: Store) -> None:
     assert "be kind" in md and "[interrupted]" in md and "(other)" in md and "Day 1" in md
     with pytest.raises(SessionNotFound):
         store.export_json("ffffffffffff")
+
+
+def test_a_message_read_back_is_the_frozen_message_that_was_appended(store: Store) -> None:
+    sid = store.create_session("m").id
+    made = store.append_message(sid, "assistant", "hi", model="m", meta={"k": [1]})
+    read = store.window(sid, 1)[0]
+    assert read == made and type(read) is Message
+    assert dataclasses.asdict(read) == dataclasses.asdict(made)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.content = "changed"  # type: ignore[misc]

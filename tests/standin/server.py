@@ -59,6 +59,7 @@ class StandInHTTPServer(ThreadingHTTPServer):
         self.stop_event = threading.Event()
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
+        self.accepted = 0  # connections accepted, for keep-alive assertions
         super().__init__(address, Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -66,6 +67,7 @@ class StandInHTTPServer(ThreadingHTTPServer):
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._conns_lock:
             self._conns.add(request)
+            self.accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -130,6 +132,11 @@ class StandIn:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def connections_accepted(self) -> int:
+        """How many TCP connections the server has accepted since it came up."""
+        return self._server.accepted if self._server is not None else 0
 
     @property
     def max_concurrent(self) -> int:

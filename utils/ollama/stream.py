@@ -82,6 +82,7 @@ class ChatStream:
             self._count += 1
             if chunk.done:
                 self.final = ChatFinal.from_chunk(chunk)
+                self._read_to_end()
                 if chunk.message.content:  # stream=false-like single object
                     return self._piece(chunk.message.content)
                 self.close()
@@ -155,6 +156,23 @@ class ChatStream:
         )
         self._fail(error, failure)
         raise error from failure
+
+    def _read_to_end(self) -> None:
+        """After the final chunk (the body's last line), read the body's end so the
+        connection goes back to the client's pool: closed half-read, it would be dropped and
+        the next turn would open a new one."""
+        with self._lock:
+            if self._closed or self._cancel or self._chunks is None:
+                return
+            self._reading = True
+            chunks = self._chunks
+        try:
+            next(chunks, None)
+        except Exception:  # the reply is whole; what follows its last chunk does not matter
+            pass
+        finally:
+            with self._lock:
+                self._reading = False
 
     def _fail(self, error: OllamaError, cause: BaseException | None) -> None:
         log.info(

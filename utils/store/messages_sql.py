@@ -71,6 +71,15 @@ class MessagesMixin(StoreBase):
         return message
 
     def update_message(self, message_id: int, **fields: Any) -> Message:
+        """Set `fields` on the message; returns it as stored now."""
+        self.set_message_fields(message_id, **fields)
+        message = self.get_message(message_id)
+        assert message is not None
+        return message
+
+    def set_message_fields(self, message_id: int, **fields: Any) -> None:
+        """`update_message` without reading the message back (for writers that need nothing
+        back, like PersistTurn's last word on a turn)."""
         unknown = set(fields) - MESSAGE_FIELDS
         if unknown:
             raise ValueError(f"cannot update message field(s): {', '.join(sorted(unknown))}")
@@ -88,9 +97,6 @@ class MessagesMixin(StoreBase):
                 raise StoreError(f"no message {message_id}.")
 
         self._write(update)
-        message = self.get_message(message_id)
-        assert message is not None
-        return message
 
     def get_message(self, message_id: int) -> Message | None:
         rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id])

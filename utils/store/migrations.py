@@ -241,6 +241,23 @@ def m007_message_parts(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m008_lighter_turn_writes(db: Database) -> None:
+    """What every turn paid for: `pinned()` had no index (it scanned the session's messages),
+    and the FTS update trigger (m002) re-indexed a message's whole text on any UPDATE (status,
+    token counts, meta...). A partial index now covers the pinned messages, and the trigger
+    fires only when `content` changes (search results are the same)."""
+    db.execute("CREATE INDEX idx_messages_pinned ON messages (session_id, seq) WHERE pinned = 1")
+    db.execute('DROP TRIGGER "messages_au"')
+    db.execute(
+        'CREATE TRIGGER "messages_au" AFTER UPDATE OF "content" ON "messages" BEGIN\n'
+        '  INSERT INTO "messages_fts" ("messages_fts", rowid, "content") '
+        "VALUES('delete', old.rowid, old.\"content\");\n"
+        '  INSERT INTO "messages_fts" (rowid, "content") VALUES (new.rowid, new."content");\n'
+        "END"
+    )
+
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 

@@ -1,8 +1,10 @@
 """Logging: structlog, configured once by the composition root (`main.py`).
 
-Full JSON lines go to `pocketchat.log` in the data dir; stderr shows warnings and errors in human
-form (`--debug`: everything, with tracebacks). stdout is never touched: it carries only the
-conversation or `--json` output. Session and request ids are bound with
+JSON lines go to `pocketchat.log` in the data dir, info and up (`--debug`: debug events too);
+stderr shows warnings and errors in human form (`--debug`: everything, with tracebacks). An
+event below both levels is dropped first thing (`filter_by_level`), before any processor runs:
+a turn's debug events cost next to nothing unless asked for. stdout is never touched: it
+carries only the conversation or `--json` output. Session and request ids are bound with
 `structlog.contextvars.bound_contextvars` and so appear on every line of a turn.
 """
 
@@ -23,9 +25,16 @@ _SHARED: list[structlog.typing.Processor] = [
 
 
 def configure_logging(log_file: Path | None, level: str = "warning", debug: bool = False) -> None:
-    """Send JSON to `log_file` (all levels) and human lines to stderr (`level` and up)."""
+    """Send JSON to `log_file` (info and up; with `debug`, everything) and human lines to
+    stderr (`level` and up; with `debug`, everything)."""
+    console_level = logging.DEBUG if debug else _level(level)
+    file_level = logging.DEBUG if debug else logging.INFO
     structlog.configure(
-        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,  # below every handler's level: dropped here
+            *_SHARED,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,  # reconfigurable (tests capture logs after a CLI run)
@@ -34,10 +43,10 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
-    root.setLevel(logging.DEBUG)
+    root.setLevel(console_level)  # lowered to the file's level below if there is a file
 
     console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.DEBUG if debug else _level(level))
+    console.setLevel(console_level)
     console.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED,
@@ -56,7 +65,8 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
         except OSError:
             file_handler = None
         if file_handler is not None:
-            file_handler.setLevel(logging.DEBUG)
+            file_handler.setLevel(file_level)
+            root.setLevel(min(console_level, file_level))
             file_handler.setFormatter(
                 structlog.stdlib.ProcessorFormatter(
                     foreign_pre_chain=_SHARED,
