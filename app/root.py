@@ -171,10 +171,11 @@ class App:
         if not queue.enabled:
             return None
         if self._gate is None:
-            from utils.queue import SqliteGate, host_key
+            from utils.queue import SqliteGate, Unqueued, host_key
 
-            self._gate = SqliteGate(
-                self.settings.data_path / "queue.db",
+            path = self.settings.data_path / "queue.db"
+            gate = SqliteGate(
+                path,
                 host_key(self.host_display),
                 self.clock,
                 slots=queue.slots,
@@ -182,6 +183,7 @@ class App:
                 heartbeat=queue.heartbeat_seconds,
                 poll=queue.poll_seconds,
             )
+            self._gate = Unqueued(gate, path)  # a broken queue file costs no reply
         return self._gate
 
     def deps(self, sink: Sink) -> Deps:

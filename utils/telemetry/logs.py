@@ -4,6 +4,10 @@ Full JSON lines go to `pocketchat.log` in the data dir; stderr shows warnings an
 form (`--debug`: everything, with tracebacks). stdout is never touched: it carries only the
 conversation or `--json` output. Session and request ids are bound with
 `structlog.contextvars.bound_contextvars` and so appear on every line of a turn.
+
+The log file is created 0600 (it names sessions and paths). When it cannot be written (a full
+disk), logging to it stops quietly: no `--- Logging error ---` blocks in the person's terminal;
+the console keeps its lines.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import sys
 from pathlib import Path
 
 import structlog
+
+from utils.paths import secure_file
 
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
@@ -52,7 +58,8 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
 
     if log_file is not None:
         try:
-            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+            secure_file(log_file)
+            file_handler: logging.Handler | None = QuietFileHandler(log_file, encoding="utf-8")
         except OSError:
             file_handler = None
         if file_handler is not None:
@@ -71,6 +78,32 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
     # Libraries chatter at INFO/DEBUG (httpx logs every request): keep them in the file only.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+class QuietFileHandler(logging.FileHandler):
+    """A FileHandler that stops writing after its first failure (a full disk, a revoked file)
+    instead of printing a traceback block per record to stderr."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self.failed = True
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:
+            self.failed = True
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        self.failed = True
 
 
 def _level(name: str) -> int:
