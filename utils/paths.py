@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
+from typing import TextIO
 
 import structlog
 
@@ -48,11 +49,17 @@ def tighten(path: Path, limit: int) -> bool:
     return True
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` (UTF-8), created 0600; an existing file of ours is tightened."""
+def open_private(path: Path) -> TextIO:
+    """`path` opened for writing text (UTF-8, truncated), created 0600; an existing file of
+    ours is tightened. Raises OSError like `open`."""
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        tighten(path, 0o600)
+    tighten(path, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` as `open_private` does."""
+    with open_private(path) as fh:
         fh.write(text)
 
 

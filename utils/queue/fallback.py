@@ -1,5 +1,5 @@
 """A queue that cannot be opened or written (a full disk, an unwritable `queue.db`) must not
-cost the person their reply: `Unqueued` wraps a `Gate` and, on the first SQLite error, logs
+cost the person their reply: `Unqueued` wraps a `Gate` and, on the first SQLite or OS error, logs
 `queue_unavailable` once (a warning: one line on stderr) and lets every later request through
 without the cross-process queue, as `queue.enabled: false` would.
 """
@@ -13,6 +13,7 @@ import structlog
 from utils.queue.gate import Gate, Ticket, WaitCallback
 
 log = structlog.get_logger()
+_BROKEN = (sqlite3.Error, OSError)  # what a queue file that cannot be used raises
 
 
 class FreeTicket:
@@ -30,7 +31,7 @@ class FreeTicket:
             return
         try:
             inner.release()
-        except sqlite3.Error as exc:
+        except _BROKEN as exc:
             if self._gate is not None:
                 self._gate.broken(exc)
 
@@ -54,7 +55,7 @@ class Unqueued:
             return FreeTicket()
         try:
             ticket = self.gate.acquire(on_wait)
-        except sqlite3.Error as exc:
+        except _BROKEN as exc:
             self.broken(exc)
             return FreeTicket()
         return FreeTicket(ticket, self)
@@ -63,7 +64,7 @@ class Unqueued:
         if not self.failed:
             try:
                 return self.gate.depth()
-            except sqlite3.Error as exc:
+            except _BROKEN as exc:
                 self.broken(exc)
         return 0
 
@@ -71,12 +72,12 @@ class Unqueued:
         if not self.failed:
             try:
                 return self.gate.estimate()
-            except sqlite3.Error as exc:
+            except _BROKEN as exc:
                 self.broken(exc)
         return None
 
     def close(self) -> None:
         try:
             self.gate.close()
-        except sqlite3.Error as exc:
+        except _BROKEN as exc:
             self.broken(exc)
