@@ -37,7 +37,7 @@ def is_full(exc: BaseException) -> bool:
 def permission_line(path: Path, what: str = "write to") -> str:
     return (
         f"{path}: permission denied: pocketchat cannot {what} it; "
-        "fix its ownership or permissions (chown/chmod), it is not corrupt."
+        "fix its ownership or permissions (chown/chmod)."
     )
 
 
@@ -49,6 +49,13 @@ def write_denied(path: Path) -> str | None:
     if not os.access(path.parent, os.W_OK | os.X_OK):
         return f"{path.parent} is not writable by you"
     return None
+
+
+def tighten_files(path: Path) -> None:
+    """A data dir or database of ours found open to others (0755, 0644) is made private."""
+    tighten(path.parent, 0o700)
+    for suffix in ("", "-wal", "-shm"):
+        tighten(path.with_name(path.name + suffix), 0o600)
 
 
 def connect_read_only(path: Path) -> Database:
@@ -123,10 +130,6 @@ def connect(
     if create:
         ensure_data_dir(path.parent)
         secure_file(path)
-    else:
-        tighten(path.parent, 0o700)
-        for suffix in ("", "-wal", "-shm"):
-            tighten(path.with_name(path.name + suffix), 0o600)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

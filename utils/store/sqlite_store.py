@@ -47,6 +47,7 @@ from utils.store.sqlite_open import (
     is_full,
     is_permission,
     permission_line,
+    tighten_files,
     write_denied,
 )
 
@@ -75,6 +76,8 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
         """Open (creating 0600 in a 0700 dir if new) and bring the schema to head."""
         check_existing(path)
         fresh = not path.exists() or path.stat().st_size == 0
+        if not fresh:
+            tighten_files(path)
         denied = write_denied(path) if path.parent.exists() else None
         if fresh and denied:
             raise StoreError(permission_line(path, "create"))
