@@ -82,12 +82,12 @@ class App:
         if self._logging_ready or self._settings is None:
             return
         self._logging_ready = True
-        from utils.paths import ensure_data_dir
         from utils.telemetry import configure_logging
 
         log_file: Path | None
-        try:
-            log_file = ensure_data_dir(self._settings.data_path) / "pocketchat.log"
+        try:  # made 0700 here, tightened by configure_logging once the log can say so
+            self._settings.data_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            log_file = self._settings.data_path / "pocketchat.log"
         except OSError:
             log_file = None
         configure_logging(log_file, self._settings.log.level, self.debug)

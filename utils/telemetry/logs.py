@@ -13,12 +13,13 @@ the console keeps its lines.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import structlog
 
-from utils.paths import secure_file
+from utils.paths import tighten
 
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
@@ -58,7 +59,7 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
 
     if log_file is not None:
         try:
-            secure_file(log_file)
+            os.close(os.open(log_file, os.O_CREAT | os.O_WRONLY, 0o600))  # new: 0600
             file_handler: logging.Handler | None = QuietFileHandler(log_file, encoding="utf-8")
         except OSError:
             file_handler = None
@@ -75,6 +76,8 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
                 )
             )
             root.addHandler(file_handler)
+            tighten(log_file.parent, 0o700)  # after the handler: the change is logged
+            tighten(log_file, 0o600)
     # Libraries chatter at INFO/DEBUG (httpx logs every request): keep them in the file only.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
