@@ -4,10 +4,10 @@ A chunk is embedded only when no vector for its content hash and this model is s
 re-ingesting unchanged text sends nothing to /api/embed. Batches of `batch_size` texts
 (`rag.embed_batch`); progress goes to the sink. Each finished batch is stored at once
 (`rag_keep_embeddings`), so an ingest killed midway keeps its embedding work and the re-run
-embeds only what was left; the documents and chunks are still saved together by StoreVectors. Retry as in CallOllama (a `retry:` block, or
-the config's `retry:` by default): transient errors are retried with backoff, and batches that
-already succeeded are kept across attempts. The model is the `model` param, else the one the
-collection was built with, else `rag.embed_model`.
+embeds only what was left; the documents and chunks are still saved together by StoreVectors.
+Retry as in CallOllama (a `retry:` block, or the config's `retry:` by default): transient errors
+are retried with backoff, and batches that already succeeded are kept across attempts. The model
+is the `model` param, else the one the collection was built with, else `rag.embed_model`.
 """
 
 from __future__ import annotations

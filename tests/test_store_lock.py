@@ -17,8 +17,7 @@ import pytest
 from tests.clocks import FixedClock
 from tests.real_runs import pocketchat, write_config
 from tests.standin import StandIn
-from utils.store import SqliteStore, StoreError
-from utils.store import sqlite_open
+from utils.store import SqliteStore, StoreError, sqlite_open
 
 HOLD = """
 import sqlite3, sys, time

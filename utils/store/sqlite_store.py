@@ -204,7 +204,8 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
                 if is_permission(exc):
                     raise StoreError(permission_line(self.path)) from exc
                 if is_full(exc):
-                    raise StoreError(f"{self.path}: the disk is full ({exc}); free some space.") from exc
+                    line = f"{self.path}: the disk is full ({exc}); free some space."
+                    raise StoreError(line) from exc
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 log.warning("store_busy_retry", attempt=attempt + 1, path=str(self.path))

@@ -105,7 +105,7 @@ class QuietFileHandler(logging.FileHandler):
         except OSError:
             self.failed = True
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+    def handleError(self, record: logging.LogRecord) -> None:
         self.failed = True
 
 
