@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.real_runs import pocketchat, write_config
 from tests.standin import StandIn
-from utils.paths import secure_file
+from utils.paths import secure_file, tighten
 
 
 def mode(path: Path) -> int:
@@ -70,3 +70,14 @@ def test_an_open_data_dir_and_files_are_tightened_and_logged(
     events = [json.loads(line) for line in (data / "pocketchat.log").read_text().splitlines()]
     tightened = {Path(e["path"]).name for e in events if e["event"] == "file_mode_tightened"}
     assert {"data", "pocketchat.log", "pocketchat.db", "queue.db"} <= tightened, tightened
+
+
+def test_shared_dirs_and_read_only_files_are_never_opened_up_or_locked(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # /tmp given as --data-dir: others keep their access
+    assert not tighten(shared, 0o700) and mode(shared) == 0o1777
+    kept = tmp_path / "kept.db"
+    kept.write_text("")
+    kept.chmod(0o444)
+    assert tighten(kept, 0o600) and mode(kept) == 0o400  # group/other bits go, none are added

@@ -36,11 +36,14 @@ def secure_file(path: Path) -> None:
 
 def tighten(path: Path, limit: int) -> bool:
     """Drop the mode bits of `path` outside `limit` (0600, 0700) if it is ours; never adds
-    any (a 0444 file stays unwritable: 0400). True when it changed; quiet when it cannot."""
+    any (a 0444 file stays unwritable: 0400). A shared dir (sticky or world-writable, like /tmp
+    given as `--data-dir`) is left alone. True when it changed; quiet when it cannot."""
     try:
         info = path.stat()
         mode = stat.S_IMODE(info.st_mode)
         if info.st_uid != os.geteuid() or not mode & ~limit:
+            return False
+        if stat.S_ISDIR(info.st_mode) and mode & (stat.S_ISVTX | stat.S_IWOTH):
             return False
         os.chmod(path, mode & limit)
     except OSError:
