@@ -82,12 +82,12 @@ class App:
         if self._logging_ready or self._settings is None:
             return
         self._logging_ready = True
-        from utils.paths import ensure_data_dir
         from utils.telemetry import configure_logging
 
         log_file: Path | None
-        try:
-            log_file = ensure_data_dir(self._settings.data_path) / "pocketchat.log"
+        try:  # made 0700 here, tightened by configure_logging once the log can say so
+            self._settings.data_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            log_file = self._settings.data_path / "pocketchat.log"
         except OSError:
             log_file = None
         configure_logging(log_file, self._settings.log.level, self.debug)
@@ -171,10 +171,11 @@ class App:
         if not queue.enabled:
             return None
         if self._gate is None:
-            from utils.queue import SqliteGate, host_key
+            from utils.queue import SqliteGate, Unqueued, host_key
 
-            self._gate = SqliteGate(
-                self.settings.data_path / "queue.db",
+            path = self.settings.data_path / "queue.db"
+            gate = SqliteGate(
+                path,
                 host_key(self.host_display),
                 self.clock,
                 slots=queue.slots,
@@ -182,6 +183,7 @@ class App:
                 heartbeat=queue.heartbeat_seconds,
                 poll=queue.poll_seconds,
             )
+            self._gate = Unqueued(gate, path)  # a broken queue file costs no reply
         return self._gate
 
     def deps(self, sink: Sink) -> Deps:

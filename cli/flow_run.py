@@ -161,7 +161,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
-    with path.open("w", encoding="utf-8") as fh:
+    from utils.paths import open_private
+
+    with open_private(path) as fh:  # 0600: replies and inputs are private
         yield fh
 
 

@@ -106,7 +106,9 @@ def export(ctx: click.Context, session_id: str, fmt: str, output: Path | None) -
         click.echo(text, nl=False)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        from utils.paths import write_private
+
+        write_private(output, text)  # 0600: a conversation is private
     except OSError as exc:
         raise click.ClickException(f"{output}: cannot write ({exc.strerror}).") from exc
     click.echo(f"wrote {output}", err=True)

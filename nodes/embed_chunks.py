@@ -2,10 +2,12 @@
 
 A chunk is embedded only when no vector for its content hash and this model is stored, so
 re-ingesting unchanged text sends nothing to /api/embed. Batches of `batch_size` texts
-(`rag.embed_batch`); progress goes to the sink. Retry as in CallOllama (a `retry:` block, or
-the config's `retry:` by default): transient errors are retried with backoff, and batches that
-already succeeded are kept across attempts. The model is the `model` param, else the one the
-collection was built with, else `rag.embed_model`.
+(`rag.embed_batch`); progress goes to the sink. Each finished batch is stored at once
+(`rag_keep_embeddings`), so an ingest killed midway keeps its embedding work and the re-run
+embeds only what was left; the documents and chunks are still saved together by StoreVectors.
+Retry as in CallOllama (a `retry:` block, or the config's `retry:` by default): transient errors
+are retried with backoff, and batches that already succeeded are kept across attempts. The model
+is the `model` param, else the one the collection was built with, else `rag.embed_model`.
 """
 
 from __future__ import annotations
@@ -75,9 +77,11 @@ class EmbedChunks(PocketNode):
                 if len(vectors) != len(batch):
                     line = f"asked Ollama for {len(batch)} embeddings, got {len(vectors)}"
                     return Failure("EmbeddingCountMismatch", line)
-                for digest, vector in zip(batch, vectors, strict=True):
-                    prep_res.done[digest] = to_blob(vector)
-                    prep_res.dims = len(vector)
+                kept = {d: to_blob(v) for d, v in zip(batch, vectors, strict=True)}
+                prep_res.dims = len(vectors[-1]) if vectors else prep_res.dims
+                if kept and self.deps.store.can_write():
+                    self.deps.store.rag_keep_embeddings(prep_res.model, kept, prep_res.dims)
+                prep_res.done.update(kept)
                 self.deps.sink.progress("embedding chunks", len(prep_res.done), total)
         except Permanent as exc:
             return failure(exc.error, self.deps)

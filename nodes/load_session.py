@@ -138,8 +138,8 @@ class LoadSession(PocketNode):
         )  # fmt: skip
         notice = store.read_only_notice()
         if notice:
-            self.deps.sink.notice(f"Disk space is low: {notice}. Replies are still shown.")
-        log.warning("turn_not_saved", reason=store.read_only_reason)
+            self.deps.sink.notice(f"{notice[:1].upper()}{notice[1:]}. Replies are still shown.")
+        log.info("turn_not_saved", reason=store.read_only_reason)  # the notice told the person
         return "default"
 
     def _apply_changes(self, session: Session, wanted: LoadInput) -> Session:

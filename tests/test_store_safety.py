@@ -58,7 +58,7 @@ def test_disk_low_makes_the_store_read_only_once(
     free = {"mb": 5.0}
     monkeypatch.setattr(store_module, "free_mb", lambda _p: free["mb"])
     with structlog.testing.capture_logs() as logs:
-        with pytest.raises(ReadOnlyStore, match="disk nearly full"):
+        with pytest.raises(ReadOnlyStore, match="disk space is low"):
             store.append_message(s.id, "user", "lost?")
         with pytest.raises(ReadOnlyStore):
             store.create_session("m")

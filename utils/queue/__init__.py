@@ -11,15 +11,18 @@ from typing import TYPE_CHECKING
 from utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from utils.queue.fallback import FreeTicket, Unqueued
     from utils.queue.gate import Gate, SqliteGate, SqliteTicket, Ticket, WaitCallback, host_key
     from utils.queue.rate_limit import WINDOW_SECONDS, recent_turn_times, refusal_line, retry_after
 
 __all__ = [
     "WINDOW_SECONDS",
+    "FreeTicket",
     "Gate",
     "SqliteGate",
     "SqliteTicket",
     "Ticket",
+    "Unqueued",
     "WaitCallback",
     "host_key",
     "recent_turn_times",
@@ -30,6 +33,8 @@ __all__ = [
 __getattr__ = lazy_exports(
     __name__,
     {
+        "FreeTicket": "fallback",
+        "Unqueued": "fallback",
         "Gate": "gate",
         "SqliteGate": "gate",
         "SqliteTicket": "gate",

@@ -80,6 +80,21 @@ class RagMixin(StoreBase):
             found.update(r[0] for r in rows)
         return found
 
+    def rag_keep_embeddings(self, model: str, vectors: Mapping[str, bytes], dims: int) -> None:
+        """Store a finished batch of embeddings at once (its own transaction), so an ingest
+        killed later re-embeds none of them: `rag_embedded` finds them on the re-run. Rows no
+        chunk uses yet are harmless (keyed by content) and `rag drop` clears unused ones."""
+        if not vectors:
+            return
+        now = self._now()
+        self._write(
+            lambda conn: conn.executemany(
+                "INSERT OR IGNORE INTO rag_embeddings (content_hash, model, dims, vector, "
+                "created_at) VALUES (?, ?, ?, ?, ?)",
+                [(h, model, dims, blob, now) for h, blob in vectors.items()],
+            )
+        )
+
     def rag_save(
         self,
         name: str,

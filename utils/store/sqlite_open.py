@@ -1,50 +1,114 @@
 """Opening the database file safely: check first (read-only), then connect for writing.
 
 A file that is not SQLite, is corrupt, or was written by a newer pocketchat is refused with a
-one-line `StoreError` before anything is written to it, so it stays byte-identical.
+one-line `StoreError` before anything is written to it, so it stays byte-identical. A file the
+person may read but not write (another owner, a read-only dir or mount) is opened read-only
+(`mode=ro`), and a full disk that leaves no room for the WAL index does the same: reading
+commands work; writes are refused with a line that says why (`write_denied`, `is_full`).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from utils.paths import ensure_data_dir, secure_file
+from utils.paths import ensure_data_dir, secure_file, tighten
 from utils.store.migrations import unknown_applied
 from utils.store.models import NewerSchema, StoreError
 from utils.store.sqlite_lib import Database
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
+_PERMISSION = ("readonly", "unable to open", "access permission", "permission denied")
+_FULL = ("disk i/o error", "database or disk is full")
+
+
+def is_permission(exc: BaseException) -> bool:
+    return isinstance(exc, PermissionError) or any(w in str(exc).lower() for w in _PERMISSION)
+
+
+def is_full(exc: BaseException) -> bool:
+    return any(w in str(exc).lower() for w in _FULL)
+
+
+def permission_line(path: Path, what: str = "write to") -> str:
+    return (
+        f"{path}: permission denied: pocketchat cannot {what} it; "
+        "fix its ownership or permissions (chown/chmod)."
+    )
+
+
+def write_denied(path: Path) -> str | None:
+    """Why this process may not write the database (its file, WAL files or dir); None if it may."""
+    for probe in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if probe.exists() and not os.access(probe, os.W_OK):
+            return f"{probe} is not writable by you"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"{path.parent} is not writable by you"
+    return None
+
+
+def tighten_files(path: Path) -> None:
+    """A data dir or database of ours found open to others (0755, 0644) is made private."""
+    tighten(path.parent, 0o700)
+    for suffix in ("", "-wal", "-shm"):
+        tighten(path.with_name(path.name + suffix), 0o600)
+
+
+def connect_read_only(path: Path) -> Database:
+    """A read-only connection (`mode=ro`). Where the WAL index cannot be created (a dir we may
+    not write, a full disk) and no write-ahead log is pending, the file is read as it stands
+    (`immutable=1`): no process is writing it then, or it would have made the index."""
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                           isolation_level=None)  # fmt: skip
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if not (is_permission(exc) or is_full(exc)) or (wal.exists() and wal.stat().st_size):
+            raise
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return Database(conn, execute_plugins=False)
 
 
 def check_existing(path: Path) -> None:
     """Refuse a non-SQLite, corrupt or newer-schema file; never writes to it."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    if path.is_dir():
-        raise StoreError(f"{path}: is a directory, not a database; set data_dir elsewhere.")
-    with path.open("rb") as fh:
-        header = fh.read(len(SQLITE_HEADER))
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        if path.is_dir():
+            raise StoreError(f"{path}: is a directory, not a database; set data_dir elsewhere.")
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except PermissionError as exc:
+        raise StoreError(permission_line(path, "read")) from exc
     if header != SQLITE_HEADER:
         raise StoreError(
             f"{path}: not an SQLite database; move it aside or set data_dir to another directory."
         )
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        db = connect_read_only(path)
     except sqlite3.Error as exc:
+        if is_permission(exc):
+            raise StoreError(permission_line(path, "read")) from exc
         raise StoreError(f"{path}: cannot open the database ({exc}).") from exc
     try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        unknown = unknown_applied(conn)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        unknown = unknown_applied(db.conn)
     except sqlite3.DatabaseError as exc:
+        if is_permission(exc) or is_full(exc):
+            raise StoreError(f"{path}: cannot read the database ({exc}).") from exc
         raise StoreError(
             f"{path}: the database is corrupt ({exc}); move it aside and restore a backup."
         ) from exc
     finally:
-        conn.close()
+        db.close()
     if unknown:
         raise NewerSchema(
             f"{path}: written by a newer pocketchat (unknown migration {unknown[0]}); "
@@ -76,6 +140,8 @@ def connect(
             raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode}).")
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if is_permission(exc):
+            raise StoreError(permission_line(path)) from exc
         raise StoreError(f"{path}: cannot open the database ({exc}).") from exc
     return Database(conn, execute_plugins=False)
 

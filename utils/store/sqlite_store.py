@@ -8,7 +8,12 @@ Read-only mode: when free space under the data dir drops below `min_free_mb`, `w
 False, `read_only_reason` says why (logged once as `disk_low`), and every write raises
 `ReadOnlyStore` without touching stored data; reads keep working, so the app keeps answering
 without recording new history. Lease calls become no-ops that succeed (nothing is archived while
-read-only, so there is nothing to protect against).
+read-only, so there is nothing to protect against). A database this process may not write
+(another owner, a read-only dir or mount) or a disk so full that SQLite cannot make its WAL
+index is opened read-only for good (`mode=ro`): the same mode, with a reason that says so.
+
+Opening reads first: migrations are applied (under `BEGIN IMMEDIATE`) only when some are
+pending, so reading commands never wait for another process's write lock.
 """
 
 from __future__ import annotations
@@ -35,7 +40,16 @@ from utils.store.parts_sql import PartsMixin
 from utils.store.rag_sql import RagMixin
 from utils.store.sessions_sql import SessionsMixin
 from utils.store.sqlite_lib import Database
-from utils.store.sqlite_open import check_existing, connect
+from utils.store.sqlite_open import (
+    check_existing,
+    connect,
+    connect_read_only,
+    is_full,
+    is_permission,
+    permission_line,
+    tighten_files,
+    write_denied,
+)
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -52,6 +66,7 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
         self.writable = True
         self.read_only_reason: str | None = None
         self._announced = False
+        self._denied: str | None = None  # why writes are refused for good (permissions, full)
         self._archived_at: float | None = None  # the last archive_idle, by the clock
 
     @classmethod
@@ -61,23 +76,60 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
         """Open (creating 0600 in a 0700 dir if new) and bring the schema to head."""
         check_existing(path)
         fresh = not path.exists() or path.stat().st_size == 0
+        if not fresh:
+            tighten_files(path)
+        denied = write_denied(path) if path.parent.exists() else None
+        if fresh and denied:
+            raise StoreError(permission_line(path, "create"))
         if fresh and min_free_mb > 0 and free_mb(path.parent) < min_free_mb:
             raise ReadOnlyStore(
                 f"{path}: disk nearly full (under {min_free_mb:g} MB free); "
                 "cannot create the database. Free some space."
             )
-        store = cls(connect(path, create=fresh, sleep=clock.sleep), path, clock, min_free_mb)
+        db, reason = cls._connect(path, fresh, denied, clock)
+        store = cls(db, path, clock, min_free_mb)
+        if reason:
+            store._deny(reason)
         store._check_disk()
         if migrate:
-            if store.writable:
-                store.apply_migrations()
-                store.fold_parts()  # a reply cut off by a crash becomes whole (`partial`)
-            elif migrations.status(store.db)[1]:
+            pending = migrations.status(store.db)[1]  # a plain read: no write lock
+            if pending and not store.writable:
                 store.close()
                 raise ReadOnlyStore(
-                    f"{path}: disk nearly full; cannot upgrade the database. Free some space."
+                    f"{path}: read-only ({store.read_only_reason}) and "
+                    f"{len(pending)} migration(s) pending; fix that, then run `pocketchat db "
+                    "migrate`."
                 )
+            if pending:
+                store.apply_migrations()
+            if store.writable:
+                store.fold_parts()  # a reply cut off by a crash becomes whole (`partial`)
         return store
+
+    @staticmethod
+    def _connect(
+        path: Path, fresh: bool, denied: str | None, clock: Clock
+    ) -> tuple[Database, str | None]:
+        """(connection, why it is read-only or None): read-write when allowed and possible."""
+        if denied:
+            reason = f"{denied} (fix its ownership or permissions)"
+            log.info("store_read_only", path=str(path), reason=reason)
+            return connect_read_only(path), reason
+        try:
+            return connect(path, create=fresh, sleep=clock.sleep), None
+        except StoreError as exc:
+            cause = exc.__cause__
+            if fresh or cause is None or not (is_full(cause) or is_permission(cause)):
+                raise
+        reason = (
+            "the disk is full" if is_full(cause) else f"{path} is not writable by you"
+        )
+        log.info("store_read_only", path=str(path), reason=reason, error=str(cause))
+        return connect_read_only(path), reason
+
+    def _deny(self, reason: str) -> None:
+        self._denied = f"{reason}: new history is not being saved"
+        self.writable, self.read_only_reason = False, self._denied
 
     def close(self) -> None:
         self.db.close()
@@ -88,6 +140,8 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
         return iso(self._clock.now())
 
     def _check_disk(self) -> bool:
+        if self._denied:
+            return False
         if self._min_free_mb <= 0:
             return True
         free = free_mb(self.path.parent)
@@ -95,7 +149,7 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
         if low and self.writable:
             self.writable = False
             self.read_only_reason = (
-                f"disk nearly full ({free:.0f} MB free, need {self._min_free_mb:g} MB): "
+                f"disk space is low ({free:.0f} MB free, need {self._min_free_mb:g} MB): "
                 "new history is not being saved"
             )
             log.warning("disk_low", path=str(self.path), free_mb=round(free, 1),
@@ -147,11 +201,18 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
                     raise
                 return result
             except sqlite3.OperationalError as exc:
+                if is_permission(exc):
+                    raise StoreError(permission_line(self.path)) from exc
+                if is_full(exc):
+                    line = f"{self.path}: the disk is full ({exc}); free some space."
+                    raise StoreError(line) from exc
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 log.warning("store_busy_retry", attempt=attempt + 1, path=str(self.path))
                 self._clock.sleep(0.05 * 2**attempt)
-        raise StoreError(f"{self.path}: the database stayed busy; try again.")
+        raise StoreError(
+            f"{self.path}: another pocketchat is writing to the database; try again."
+        )
 
     def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[sqlite3.Row]:
         cur = self.db.conn.cursor()
@@ -214,5 +275,16 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
     def apply_migrations(self) -> list[str]:
         if not self._check_disk():
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
-        return migrations.apply_pending(self.db)
+        if not migrations.status(self.db)[1]:
+            return []  # nothing pending: no write lock taken
+        try:
+            return migrations.apply_pending(self.db)
+        except sqlite3.OperationalError as exc:
+            if is_permission(exc):
+                raise StoreError(permission_line(self.path)) from exc
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(
+                    f"{self.path}: another pocketchat is writing to the database; try again."
+                ) from exc
+            raise
 

@@ -6,15 +6,22 @@ event below both levels is dropped first thing (`filter_by_level`), before any p
 a turn's debug events cost next to nothing unless asked for. stdout is never touched: it
 carries only the conversation or `--json` output. Session and request ids are bound with
 `structlog.contextvars.bound_contextvars` and so appear on every line of a turn.
+
+The log file is created 0600 (it names sessions and paths). When it cannot be written (a full
+disk), logging to it stops quietly: no `--- Logging error ---` blocks in the person's terminal;
+the console keeps its lines.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import structlog
+
+from utils.paths import tighten
 
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
@@ -61,7 +68,8 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
 
     if log_file is not None:
         try:
-            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+            os.close(os.open(log_file, os.O_CREAT | os.O_WRONLY, 0o600))  # new: 0600
+            file_handler: logging.Handler | None = QuietFileHandler(log_file, encoding="utf-8")
         except OSError:
             file_handler = None
         if file_handler is not None:
@@ -78,9 +86,37 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
                 )
             )
             root.addHandler(file_handler)
+            tighten(log_file.parent, 0o700)  # after the handler: the change is logged
+            tighten(log_file, 0o600)
     # Libraries chatter at INFO/DEBUG (httpx logs every request): keep them in the file only.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+class QuietFileHandler(logging.FileHandler):
+    """A FileHandler that stops writing after its first failure (a full disk, a revoked file)
+    instead of printing a traceback block per record to stderr."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self.failed = True
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:
+            self.failed = True
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed = True
 
 
 def _level(name: str) -> int:
