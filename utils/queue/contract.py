@@ -20,7 +20,7 @@ class TicketLost(RuntimeError):
 
     line = (
         "the reply was stopped: this process lost its place in the queue while it was "
-        "suspended (its ticket was cleared), so it no longer holds a slot"
+        "suspended (its ticket was cleared), so it no longer holds a slot."
     )
 
 

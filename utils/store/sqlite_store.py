@@ -215,4 +215,3 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
         if not self._check_disk():
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
         return migrations.apply_pending(self.db)
-
