@@ -5,6 +5,7 @@ Exit status 0 when nothing fails (warnings allowed), 1 otherwise.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -110,11 +111,14 @@ def _queue(app: Any) -> Check:
     if not path.exists():
         return "ok", "queue", "empty"
     settings = app.settings.queue
-    conn = open_queue(path)
     try:
-        rows = read_tickets(conn)
-    finally:
-        conn.close()
+        conn = open_queue(path)
+        try:
+            rows = read_tickets(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return "warn", "queue", f"cannot read {path}: {exc} (delete it while no pocketchat runs)"
     now = app.clock.now()
     tickets = views(rows, now, settings.ticket_ttl_seconds)
     found = problems(tickets, now, settings.ticket_ttl_seconds, settings.slots)
