@@ -31,8 +31,15 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _add(data: Path, *, state: str = "holding", heartbeat: float | None = None,
-         pid: int | None = None, started: str | None = None, where: str | None = None) -> None:  # fmt: skip
+def _add(
+    data: Path,
+    *,
+    state: str = "holding",
+    heartbeat: float | None = None,
+    pid: int | None = None,
+    started: str | None = None,
+    where: str | None = None,
+) -> None:
     now = time.time()
     conn = open_queue(data / "queue.db")
     conn.execute(
