@@ -24,7 +24,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rag": ("cli.rag", "rag", "Ingest documents into collections for RAG flows."),
     "stats": ("cli.stats", "stats", "Show usage metrics (queue, latency, cache, truncation)."),
     "db": ("cli.db", "db", "Show and apply database migrations."),
-    "doctor": ("cli.doctor", "doctor", "Check Ollama, the model, the database and the disk."),
+    "queue": ("cli.queue_cmd", "queue", "Show the request queue; clear stale tickets."),
+    "doctor": ("cli.doctor", "doctor", "Check Ollama, the model, the database, disk and queue."),
 }
 
 

@@ -5,6 +5,7 @@ Exit status 0 when nothing fails (warnings allowed), 1 otherwise.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,8 @@ Check = tuple[str, str, str]  # (level, name, text)
 @click.option("-m", "--model", help="The model to look for (default: the config's).")
 @click.pass_obj
 def doctor(app: Any, host: str | None, model: str | None) -> None:
-    """Check Ollama, the model, the database, free disk and the config files in effect."""
+    """Check Ollama, the model, the database, free disk, the request queue and the config
+    files in effect."""
     app.override(host=host, model=model)
     checks: list[Callable[[Any], Check]] = [
         _config,
@@ -26,6 +28,7 @@ def doctor(app: Any, host: str | None, model: str | None) -> None:
         _model,
         _database,
         _disk,
+        _queue,
     ]
     failed = False
     for check in checks:
@@ -96,3 +99,35 @@ def _disk(app: Any) -> Check:
     floor = settings.disk.min_free_mb
     text = f"{free:,.0f} MiB free under {settings.data_path} (floor {floor:,.0f} MiB)"
     return ("fail" if free < floor else "ok"), "disk", text
+
+
+def _queue(app: Any) -> Check:
+    """A stuck or inconsistent queue: future-dated heartbeats, a holder whose process ended or
+    is suspended, more holders than slots (utils/queue/health.py)."""
+    from utils.queue import open_queue, read_tickets
+    from utils.queue.health import problems, views
+
+    path = app.settings.data_path / "queue.db"
+    if not path.exists():
+        return "ok", "queue", "empty"
+    settings = app.settings.queue
+    try:
+        conn = open_queue(path)
+        try:
+            rows = read_tickets(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return "warn", "queue", f"cannot read {path}: {exc} (delete it while no pocketchat runs)"
+    now = app.clock.now()
+    tickets = views(rows, now, settings.ticket_ttl_seconds)
+    found = problems(tickets, now, settings.ticket_ttl_seconds, settings.slots)
+    if found:
+        return (
+            "warn",
+            "queue",
+            "; ".join(found) + " — `queue status` shows it, "
+            "`queue clear --stale` removes what cannot stand",
+        )
+    holding = sum(1 for t in tickets if t.row.state == "holding")
+    return "ok", "queue", f"{holding} holding, {len(tickets) - holding} waiting ({path})"

@@ -52,6 +52,11 @@ class Started:
         if ticket is not None:
             self.stream.when_closed(ticket.release)
 
+    def held(self) -> bool:
+        """False once the queue took the slot back (see `Ticket.held`): stop reading."""
+        ticket = self.ticket
+        return ticket is None or ticket.held()
+
 
 @dataclass(frozen=True)
 class CallFailure:
@@ -158,6 +163,9 @@ class CallOllama(PocketNode):
         if gate is not None:
             joined = clock.monotonic()
             ticket = gate.acquire(self.deps.sink.waiting)
+            while not ticket.held():  # cleared while suspended since its grant: line up again
+                ticket.release()
+                ticket = gate.acquire(self.deps.sink.waiting)
             queue = (clock.monotonic() - joined, int(getattr(ticket, "ahead", 0)))
         self.deps.sink.status("thinking…")
         stream: ChatStream | None = None

@@ -14,6 +14,8 @@
   text. Only the text is kept in memory, never the chunk objects.
 - A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
   status line counts it (`thinking… (N tokens)`); its length goes in `thinking_chars`.
+- A reply whose queue ticket was taken back (cleared while the process was suspended, see
+  docs/queue.md) stops at its next piece as `partial`: a slot is never used by two requests.
 - The queue ticket goes back when the stream is really closed: if the reader thread is still
   inside a read (a second Ctrl+C stopped the wait for it), when that read returns.
 """
@@ -33,6 +35,7 @@ from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
 from nodes.reply_saver import ReplySaver
 from utils.ollama import OllamaError
+from utils.queue import TicketLost
 
 if TYPE_CHECKING:
     from nodes.call_ollama import Started
@@ -207,6 +210,9 @@ class _Pump:
             for piece in stream:
                 if self.cancel.is_set():
                     break
+                if not self.data.started.held():  # its queue slot was taken back: stop now
+                    self.items.put(TicketLost())
+                    break
                 self.items.put(piece)
             else:
                 self.items.put(_DONE)
@@ -232,4 +238,6 @@ class _Pump:
     def _describe(self, error: BaseException) -> str:
         if isinstance(error, OllamaError):
             return error.user_line(self.deps.llm.host)
+        if isinstance(error, TicketLost):
+            return error.line
         return f"the reply stopped: {type(error).__name__}: {error}"

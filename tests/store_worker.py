@@ -1,8 +1,8 @@
 """A separate process writing to a store, for the concurrency and crash tests.
 
-    python -m tests.store_worker append DB SESSION N TAG BARRIER_DIR   # N appends, then exit
-    python -m tests.store_worker loop DB SESSION           # append forever, print each id
-    python -m tests.store_worker open DB - BARRIER_DIR     # open (migrating) at the same time
+python -m tests.store_worker append DB SESSION N TAG BARRIER_DIR   # N appends, then exit
+python -m tests.store_worker loop DB SESSION           # append forever, print each id
+python -m tests.store_worker open DB - BARRIER_DIR     # open (migrating) at the same time
 """
 
 from __future__ import annotations

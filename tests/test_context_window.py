@@ -153,6 +153,9 @@ class FaultyGate:
     def release(self) -> None:
         self.released += 1
 
+    def held(self) -> bool:
+        return True
+
     def depth(self) -> int:
         return self.acquired - self.released
 

@@ -250,6 +250,9 @@ def test_a_second_ctrl_c_frees_the_queue_only_when_the_stream_is_closed(
         def release(self) -> None:
             released.append(time.monotonic())
 
+        def held(self) -> bool:
+            return True
+
         def depth(self) -> int:
             return 0
 

@@ -1,7 +1,9 @@
 """The queue: who may call Ollama now, and how often a session may ask.
 
-`Gate`/`Ticket` are the contract (FIFO per Ollama host, positions while waiting); `SqliteGate`
-implements it machine-wide over `<data_dir>/queue.db`. Also turns per minute per session.
+`Gate`/`Ticket` are the contract (FIFO per Ollama host, positions while waiting; a ticket lives
+as long as its process); `SqliteGate` implements it machine-wide over `<data_dir>/queue.db`,
+whose tickets `queue status` / `queue clear --stale` and `doctor` read through `tickets.py`.
+Also turns per minute per session.
 """
 
 from __future__ import annotations
@@ -11,22 +13,38 @@ from typing import TYPE_CHECKING
 from utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from utils.queue.contract import (
+        Gate,
+        GateClosed,
+        Ticket,
+        TicketLost,
+        WaitCallback,
+        host_key,
+    )
     from utils.queue.fallback import FreeTicket, Unqueued
-    from utils.queue.gate import Gate, SqliteGate, SqliteTicket, Ticket, WaitCallback, host_key
+    from utils.queue.gate import SqliteGate, SqliteTicket
     from utils.queue.rate_limit import WINDOW_SECONDS, recent_turn_times, refusal_line, retry_after
+    from utils.queue.tickets import TicketRow, Verdict, open_queue, read_tickets, remove_stale
 
 __all__ = [
     "WINDOW_SECONDS",
     "FreeTicket",
     "Gate",
+    "GateClosed",
     "SqliteGate",
     "SqliteTicket",
     "Ticket",
+    "TicketLost",
+    "TicketRow",
     "Unqueued",
+    "Verdict",
     "WaitCallback",
     "host_key",
+    "open_queue",
+    "read_tickets",
     "recent_turn_times",
     "refusal_line",
+    "remove_stale",
     "retry_after",
 ]  # fmt: skip
 
@@ -35,12 +53,19 @@ __getattr__ = lazy_exports(
     {
         "FreeTicket": "fallback",
         "Unqueued": "fallback",
-        "Gate": "gate",
+        "Gate": "contract",
+        "GateClosed": "contract",
+        "Ticket": "contract",
+        "TicketLost": "contract",
+        "WaitCallback": "contract",
+        "host_key": "contract",
         "SqliteGate": "gate",
         "SqliteTicket": "gate",
-        "Ticket": "gate",
-        "WaitCallback": "gate",
-        "host_key": "gate",
+        "TicketRow": "tickets",
+        "Verdict": "tickets",
+        "read_tickets": "tickets",
+        "remove_stale": "tickets",
+        "open_queue": "tickets",
         "WINDOW_SECONDS": "rate_limit",
         "recent_turn_times": "rate_limit",
         "refusal_line": "rate_limit",

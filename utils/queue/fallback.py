@@ -1,7 +1,7 @@
 """A queue that cannot be opened or written (a full disk, an unwritable `queue.db`) must not
-cost the person their reply: `Unqueued` wraps a `Gate` and, on the first SQLite or OS error, logs
-`queue_unavailable` once (a warning: one line on stderr) and lets every later request through
-without the cross-process queue, as `queue.enabled: false` would.
+cost the person their reply: `Unqueued` wraps a `Gate` and, on the first SQLite or OS error,
+logs `queue_unavailable` once (to the log file; `doctor` reports the queue file) and lets every
+later request through without the cross-process queue, as `queue.enabled: false` would.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlite3
 
 import structlog
 
-from utils.queue.gate import Gate, Ticket, WaitCallback
+from utils.queue.contract import Gate, Ticket, WaitCallback
 
 log = structlog.get_logger()
 _BROKEN = (sqlite3.Error, OSError)  # what a queue file that cannot be used raises
@@ -22,10 +22,12 @@ class FreeTicket:
 
     def __init__(self, inner: Ticket | None = None, gate: Unqueued | None = None) -> None:
         self._inner, self._gate = inner, gate
+        self._released = False
         self.ahead = int(getattr(inner, "ahead", 0))
         self.waited = float(getattr(inner, "waited", 0.0))
 
     def release(self) -> None:
+        self._released = True
         inner, self._inner = self._inner, None
         if inner is None:
             return
@@ -34,6 +36,18 @@ class FreeTicket:
         except _BROKEN as exc:
             if self._gate is not None:
                 self._gate.broken(exc)
+
+    def held(self) -> bool:
+        """No queue holds nothing back; a real ticket says whether it still stands (a queue
+        file that broke meanwhile counts as held: nothing else can take the slot through it)."""
+        if self._released or self._inner is None:
+            return not self._released
+        try:
+            return self._inner.held()
+        except _BROKEN as exc:
+            if self._gate is not None:
+                self._gate.broken(exc)
+            return True
 
 
 class Unqueued:
@@ -47,7 +61,7 @@ class Unqueued:
     def broken(self, exc: BaseException) -> None:
         if not self.failed:
             self.failed = True
-            log.warning("queue_unavailable", path=str(self.path), error=str(exc),
+            log.info("queue_unavailable", path=str(self.path), error=str(exc),
                         effect="requests go to Ollama without the shared queue")  # fmt: skip
 
     def acquire(self, on_wait: WaitCallback) -> Ticket:

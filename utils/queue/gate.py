@@ -1,18 +1,22 @@
-"""The shared request queue: one request at a time (or `slots`) per Ollama host, machine-wide.
+"""`SqliteGate`: the shared request queue, one request at a time (or `slots`) per Ollama host.
 
 `CallOllama` takes a ticket before it sends a request and the turn releases it when the reply
 has ended. Waiting callers hear their position through `on_wait(position, eta_seconds)`.
-
-`SqliteGate` keeps the queue in its own small SQLite file (`<data_dir>/queue.db`, WAL), shared
+The queue lives in its own small SQLite file (`<data_dir>/queue.db`, WAL; `tickets.py`), shared
 by every pocketchat process on the machine: chats, `ask`, `flow run`.
 
-- A ticket is a row; its `id` (AUTOINCREMENT) is its place in line, so the order is FIFO.
-- A ticket is served when fewer than `slots` live tickets of the same host are ahead of it.
+- A ticket is a row; its `id` (AUTOINCREMENT) is its place in line, so the order is FIFO. It
+  records its process (machine, pid, start time): see `tickets.py` for when a ticket stands.
+- A ticket is served when fewer than `slots` standing tickets of the same host are ahead of it.
+  Whoever looks (joining, or each poll of a waiter) first deletes the tickets ahead that no
+  longer stand: a killed waiter or holder frees the line at the next poll.
 - The owner heartbeats while waiting and while holding (one thread per gate, started with its
-  first ticket and kept, so taking a ticket starts no thread); a ticket whose heartbeat is
-  older than `ttl` (its process crashed) is deleted by whoever looks next.
-- Ctrl+C while waiting deletes the ticket before KeyboardInterrupt goes on.
-- Each finished hold is remembered (the last `HISTORY` per host) to estimate waits.
+  first ticket and kept). A beat that finds its holding ticket gone marks it lost: `held()` then
+  says False and the reply stops (`TicketLost`), so a slot is never used twice.
+- Ctrl+C while waiting deletes the ticket before KeyboardInterrupt goes on; `close()` deletes
+  every ticket the process still has (a chat left while the warm-up holds one).
+- Each finished hold is remembered (the last `HISTORY` per host) to estimate waits; hold times
+  come from the monotonic clock.
 """
 
 from __future__ import annotations
@@ -22,76 +26,23 @@ import os
 import sqlite3
 import statistics
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import structlog
 
 from utils.clock import Clock
-from utils.paths import ensure_data_dir, secure_file
-from utils.store import set_wal
+from utils.queue.contract import GateClosed, WaitCallback
+from utils.queue.liveness import this_process
+from utils.queue.tickets import open_queue, read_tickets, remove_stale
 
 log = structlog.get_logger()
 T = TypeVar("T")
 
-WaitCallback = Callable[[int, float | None], None]
-
 HISTORY = 20  # finished holds kept per host for the wait estimate
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    host TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('waiting', 'holding')),
-    created_at REAL NOT NULL,
-    granted_at REAL,
-    heartbeat_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS idx_tickets_host ON tickets (host, id);
-CREATE TABLE IF NOT EXISTS holds (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    host TEXT NOT NULL,
-    seconds REAL NOT NULL,
-    finished_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS idx_holds_host ON holds (host, id);
-"""
-
-
-class Ticket(Protocol):
-    def release(self) -> None: ...
-
-
-class Gate(Protocol):
-    """The queue for one Ollama host, shared by every process that opens it (see
-    `tests/test_gate_contract.py`, which every implementation passes)."""
-
-    def acquire(self, on_wait: WaitCallback) -> Ticket:
-        """Block until it is this caller's turn; raise KeyboardInterrupt through."""
-        ...
-
-    def depth(self) -> int:
-        """Live tickets (waiting and holding) for this host right now."""
-        ...
-
-    def estimate(self) -> float | None:
-        """Typical seconds one hold takes on this host; None before the first."""
-        ...
-
-    def close(self) -> None: ...
-
-
-def host_key(url: str) -> str:
-    """One queue per server: `localhost`, `http://LOCALHOST:11434/` -> `http://localhost:11434`."""
-    from urllib.parse import urlsplit
-
-    split = urlsplit(url if "://" in url else f"http://{url}")
-    host = (split.hostname or "127.0.0.1").lower()
-    port = split.port or (443 if split.scheme == "https" else 11434)
-    return f"{split.scheme or 'http'}://{host}:{port}{split.path.rstrip('/')}"
+RECHECK = 0.2  # `held()` asks queue.db again after this long on either clock (or a jump back)
 
 
 class SqliteTicket:
@@ -102,10 +53,12 @@ class SqliteTicket:
         self.id = ticket_id
         self.ahead = ahead  # live tickets ahead when it joined (the queue depth it saw)
         self.waited = 0.0  # seconds between joining and being served
-        self.granted_at: float | None = None
+        self.granted_at: float | None = None  # monotonic
+        self.lost = False  # the queue no longer has it (found by a beat or `held()`)
+        self._checked = (gate.clock.monotonic(), gate.clock.now())
         self._lock = threading.Lock()
         self._released = False
-        gate._track(ticket_id)
+        gate._track(self)
 
     def release(self) -> None:
         with self._lock:
@@ -114,9 +67,30 @@ class SqliteTicket:
             self._released = True
         self.gate._untrack(self.id)
         held = None
-        if self.granted_at is not None:
-            held = self.gate.clock.now() - self.granted_at
+        if self.granted_at is not None and not self.lost:
+            held = max(0.0, self.gate.clock.monotonic() - self.granted_at)
         self.gate._leave(self.id, held)
+
+    def held(self) -> bool:
+        if self._released or self.lost:
+            return False
+        mono, wall = self.gate.clock.monotonic(), self.gate.clock.now()
+        last_mono, last_wall = self._checked
+        if 0 <= mono - last_mono < RECHECK and 0 <= wall - last_wall < RECHECK:
+            return True
+        self._checked = (mono, wall)
+        try:
+            present = self.gate._present([self.id])
+        except (sqlite3.Error, GateClosed):
+            return True  # cannot tell: a missed check is not a lost slot
+        if self.id not in present:
+            self.mark_lost()
+        return not self.lost
+
+    def mark_lost(self) -> None:
+        if not self.lost and not self._released and self.granted_at is not None:
+            self.lost = True
+            log.info("gate_ticket_lost", host=self.gate.host, ticket=self.id)
 
 
 class SqliteGate:
@@ -143,15 +117,16 @@ class SqliteGate:
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one connection, shared with the heartbeat thread
-        self._live: set[int] = set()  # this gate's tickets, waiting or holding
+        self._live: dict[int, SqliteTicket] = {}  # this gate's tickets, waiting or holding
         self._live_lock = threading.Lock()
         self._beater: threading.Thread | None = None
         self._stop = threading.Event()
+        self._closed = False
 
     # -- the protocol ------------------------------------------------------------------------
     def acquire(self, on_wait: WaitCallback) -> SqliteTicket:
-        joined = self.clock.now()
-        ticket_id, ahead, granted = self._join(joined)
+        joined = self.clock.monotonic()
+        ticket_id, ahead, granted = self._join()
         log.info("gate_joined", host=self.host, ticket=ticket_id, ahead=ahead)
         ticket = SqliteTicket(self, ticket_id, ahead)
         shown: tuple[int, int | None] | None = None
@@ -169,45 +144,56 @@ class SqliteGate:
             ticket.release()
             log.info("gate_wait_cancelled", host=self.host, ticket=ticket_id)
             raise
-        ticket.granted_at = self.clock.now()
+        ticket.granted_at = self.clock.monotonic()
+        ticket._checked = (ticket.granted_at, self.clock.now())
         ticket.waited = ticket.granted_at - joined
         if shown is not None:
             log.info("gate_granted", host=self.host, waited=round(ticket.waited, 3), ahead=ahead)
         return ticket
 
-    # -- queries, each one short transaction -------------------------------------------------
     def depth(self) -> int:
-        """Live tickets (waiting and holding) for this host right now."""
+        """Standing tickets (waiting and holding) for this host right now."""
+        now = self.clock.now()
         with self._lock:
-            row = (
-                self._db()
-                .execute(
-                    "SELECT count(*) FROM tickets WHERE host = ? AND heartbeat_at >= ?",
-                    [self.host, self.clock.now() - self.ttl],
-                )
-                .fetchone()
-            )
-        return int(row[0])
+            rows = read_tickets(self._db(), self.host)
+        return sum(1 for row in rows if row.judge(now, self.ttl).stands)
 
     def estimate(self) -> float | None:
         """Median seconds of the recent holds on this host; None before the first."""
         with self._lock:
             return self._median_hold(self._db())
 
-    def _join(self, now: float) -> tuple[int, int, bool]:
+    def close(self) -> None:
+        with self._live_lock:
+            left = list(self._live.values())
+        for ticket in left:  # e.g. a chat left while its warm-up holds a ticket
+            ticket.release()
+        self._closed = True
+        self._stop.set()
+        beater = self._beater
+        if beater is not None and beater is not threading.current_thread():
+            beater.join(timeout=5)
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- each step one short transaction -------------------------------------------------------
+    def _join(self) -> tuple[int, int, bool]:
         """(ticket id, tickets ahead, served at once): a free slot is taken in the same
-        transaction that joins the line (AUTOINCREMENT: every live ticket is ahead)."""
+        transaction that joins the line (AUTOINCREMENT: every standing ticket is ahead)."""
+        now, me = self.clock.now(), this_process()
 
         def join(conn: sqlite3.Connection) -> tuple[int, int, bool]:
-            self._expire(conn, now)
+            self._clear(conn, now, None)
             counted = conn.execute("SELECT count(*) FROM tickets WHERE host = ?", [self.host])
             ahead = int(counted.fetchone()[0])
             served = ahead < self.slots
             cur = conn.execute(
-                "INSERT INTO tickets (host, owner, state, created_at, granted_at, heartbeat_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tickets (host, owner, state, created_at, granted_at, heartbeat_at, "
+                "pid, started, machine) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [self.host, self.owner, "holding" if served else "waiting", now,
-                 now if served else None, now],
+                 now if served else None, now, me.pid, me.started, me.machine],
             )  # fmt: skip
             return int(cur.lastrowid or 0), ahead, served
 
@@ -215,22 +201,24 @@ class SqliteGate:
 
     def _try_grant(self, ticket_id: int) -> tuple[int, float | None]:
         """(0, None) once served; else (position among the waiting, estimated seconds)."""
-        now = self.clock.now()
+        now, me = self.clock.now(), this_process()
 
         def check(conn: sqlite3.Connection) -> tuple[int, float | None]:
-            self._expire(conn, now)
+            self._clear(conn, now, ticket_id)
             rows = conn.execute(
                 "SELECT state, granted_at FROM tickets WHERE host = ? AND id < ? ORDER BY id",
                 [self.host, ticket_id],
             ).fetchall()
             if len(rows) < self.slots:
-                # An upsert: a ticket that expired while this process was suspended comes back.
+                # An upsert: a waiting ticket cleared from another machine comes back.
                 conn.execute(
                     "INSERT INTO tickets (id, host, owner, state, created_at, granted_at, "
-                    "heartbeat_at) VALUES (?, ?, ?, 'holding', ?, ?, ?) ON CONFLICT (id) DO "
-                    "UPDATE SET state = 'holding', granted_at = ?, heartbeat_at = ?",
-                    [ticket_id, self.host, self.owner, now, now, now, now, now],
-                )
+                    "heartbeat_at, pid, started, machine) VALUES (?, ?, ?, 'holding', ?, ?, ?, "
+                    "?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = 'holding', granted_at = ?, "
+                    "heartbeat_at = ?",
+                    [ticket_id, self.host, self.owner, now, now, now, me.pid, me.started,
+                     me.machine, now, now],
+                )  # fmt: skip
                 return 0, None
             position = len(rows) - self.slots + 1
             median = self._median_hold(conn)
@@ -238,14 +226,32 @@ class SqliteGate:
                 return position, None
             rounds = math.ceil(position / self.slots)
             started = [r[1] for r in rows if r[0] == "holding" and r[1] is not None]
-            elapsed = min(now - min(started), median) if started else 0.0
+            elapsed = min(max(0.0, now - min(started)), median) if started else 0.0
             return position, max(0.0, rounds * median - elapsed)
 
         return self._write(check)
 
-    def _track(self, ticket_id: int) -> None:
+    def _clear(self, conn: sqlite3.Connection, now: float, before: int | None) -> None:
+        for row, verdict in remove_stale(conn, now, self.ttl, self.host, before):
+            log.info("gate_ticket_cleared", host=self.host, ticket=row.id, owner=row.owner,
+                     state=row.state, reason=verdict.value)  # fmt: skip
+
+    def _present(self, ticket_ids: list[int]) -> set[int]:
+        marks = ",".join("?" * len(ticket_ids))
+        with self._lock:
+            if self._closed:
+                raise GateClosed(str(self.path))
+            rows = (
+                self._db()
+                .execute(f"SELECT id FROM tickets WHERE id IN ({marks})", ticket_ids)
+                .fetchall()
+            )
+        return {int(r[0]) for r in rows}
+
+    # -- the heartbeat thread ------------------------------------------------------------------
+    def _track(self, ticket: SqliteTicket) -> None:
         with self._live_lock:
-            self._live.add(ticket_id)
+            self._live[ticket.id] = ticket
             if self._beater is None or not self._beater.is_alive():
                 self._stop = threading.Event()
                 self._beater = threading.Thread(
@@ -255,27 +261,36 @@ class SqliteGate:
 
     def _untrack(self, ticket_id: int) -> None:
         with self._live_lock:
-            self._live.discard(ticket_id)
+            self._live.pop(ticket_id, None)
 
     def _heartbeats(self, stop: threading.Event) -> None:
-        """The heartbeat thread: every `heartbeat` seconds, beat this gate's live tickets."""
+        """Every `heartbeat` seconds, beat this gate's live tickets; a holder found gone is
+        marked lost."""
         while not stop.wait(self.heartbeat):
             with self._live_lock:
-                ids = sorted(self._live)
-            if not ids:
+                tickets = dict(self._live)
+            if not tickets:
                 continue
             try:
-                self._beat(ids)
-            except sqlite3.Error as exc:  # a missed beat only risks expiry
-                log.warning("gate_heartbeat_failed", error=str(exc))
+                beaten = self._beat(sorted(tickets))
+            except Exception as exc:  # a missed beat only matters to other machines
+                log.info("gate_heartbeat_failed", error=str(exc))
+                continue
+            for ticket_id, ticket in tickets.items():
+                if ticket_id not in beaten:
+                    ticket.mark_lost()
 
-    def _beat(self, ticket_ids: list[int]) -> None:
+    def _beat(self, ticket_ids: list[int]) -> set[int]:
         now = self.clock.now()
         marks = ",".join("?" * len(ticket_ids))
-        self._write(
-            lambda c: c.execute(
-                f"UPDATE tickets SET heartbeat_at = ? WHERE id IN ({marks})", [now, *ticket_ids]
-            )
+        return self._write(
+            lambda c: {
+                int(r[0])
+                for r in c.execute(
+                    f"UPDATE tickets SET heartbeat_at = ? WHERE id IN ({marks}) RETURNING id",
+                    [now, *ticket_ids],
+                ).fetchall()
+            }
         )
 
     def _leave(self, ticket_id: int, held: float | None) -> None:
@@ -296,16 +311,8 @@ class SqliteGate:
 
         try:
             self._write(leave)
-        except sqlite3.Error as exc:  # the ticket then expires on its own
-            log.warning("gate_release_failed", host=self.host, error=str(exc))
-
-    def _expire(self, conn: sqlite3.Connection, now: float) -> None:
-        gone = conn.execute(
-            "DELETE FROM tickets WHERE host = ? AND heartbeat_at < ? RETURNING id, owner",
-            [self.host, now - self.ttl],
-        ).fetchall()
-        for ticket_id, owner in gone:
-            log.warning("gate_ticket_expired", host=self.host, ticket=ticket_id, owner=owner)
+        except (sqlite3.Error, GateClosed) as exc:  # the next to look clears it (pid gone)
+            log.info("gate_release_failed", host=self.host, error=str(exc))
 
     def _median_hold(self, conn: sqlite3.Connection) -> float | None:
         rows = conn.execute(
@@ -317,6 +324,8 @@ class SqliteGate:
     # -- plumbing ------------------------------------------------------------------------------
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
+            if self._closed:
+                raise GateClosed(str(self.path))
             conn = self._db()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -329,24 +338,5 @@ class SqliteGate:
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            ensure_data_dir(self.path.parent)
-            secure_file(self.path)
-            conn = sqlite3.connect(
-                str(self.path), timeout=10, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout = 10000")
-            set_wal(conn, time.sleep)
-            conn.execute("PRAGMA synchronous = NORMAL")  # a lost ticket after power loss is fine
-            conn.executescript(SCHEMA)
-            self._conn = conn
+            self._conn = open_queue(self.path)
         return self._conn
-
-    def close(self) -> None:
-        self._stop.set()
-        beater = self._beater
-        if beater is not None and beater is not threading.current_thread():
-            beater.join(timeout=5)
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None

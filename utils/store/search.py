@@ -33,8 +33,13 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[Search
     ).fetchall()
     return [
         SearchHit(
-            session_id=r["session_id"], session_title=r["title"], session_status=r["status"],
-            message_id=r["id"], seq=r["seq"], role=r["role"], snippet=r["snippet"],
+            session_id=r["session_id"],
+            session_title=r["title"],
+            session_status=r["status"],
+            message_id=r["id"],
+            seq=r["seq"],
+            role=r["role"],
+            snippet=r["snippet"],
         )
         for r in rows
     ]

@@ -44,9 +44,17 @@ class SessionsMixin(StoreBase):
     ) -> Session:
         now = self._now()
         session = Session(
-            id=self._new_id(), title=title, model=model, system=system,
-            options=dict(options or {}), status="active", context_start_seq=0,
-            context_mode=context_mode, created_at=now, updated_at=now, last_active_at=now,
+            id=self._new_id(),
+            title=title,
+            model=model,
+            system=system,
+            options=dict(options or {}),
+            status="active",
+            context_start_seq=0,
+            context_mode=context_mode,
+            created_at=now,
+            updated_at=now,
+            last_active_at=now,
         )
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -54,8 +62,19 @@ class SessionsMixin(StoreBase):
                 "INSERT INTO sessions (id, title, model, system, options, status, "
                 "context_start_seq, context_mode, created_at, updated_at, last_active_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [session.id, title, model, system, dumps(session.options), "active", 0,
-                 context_mode, now, now, now],
+                [
+                    session.id,
+                    title,
+                    model,
+                    system,
+                    dumps(session.options),
+                    "active",
+                    0,
+                    context_mode,
+                    now,
+                    now,
+                    now,
+                ],
             )
 
         self._write(insert)
@@ -132,8 +151,13 @@ class SessionsMixin(StoreBase):
         )
         return [
             SessionSummary(
-                id=r["id"], title=r["title"], model=r["model"], status=r["status"],
-                messages=r["n"], created_at=r["created_at"], updated_at=r["updated_at"],
+                id=r["id"],
+                title=r["title"],
+                model=r["model"],
+                status=r["status"],
+                messages=r["n"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
                 last_active_at=r["last_active_at"],
             )
             for r in rows

@@ -116,9 +116,7 @@ def check_existing(path: Path) -> None:
         )
 
 
-def connect(
-    path: Path, *, create: bool, sleep: Callable[[float], None] = time.sleep
-) -> Database:
+def connect(path: Path, *, create: bool, sleep: Callable[[float], None] = time.sleep) -> Database:
     """A read-write connection with WAL, synchronous=NORMAL, busy_timeout and foreign keys on.
 
     NORMAL in WAL mode: a commit does not wait for fsync; it survives a killed process, and

@@ -1,5 +1,4 @@
-"""Telemetry: logging (structlog) and metrics as events, and the figures `stats` shows.
-"""
+"""Telemetry: logging (structlog) and metrics as events, and the figures `stats` shows."""
 
 from __future__ import annotations
 

@@ -1,0 +1,109 @@
+"""`queue status` and `queue clear --stale`: who is in the shared request queue (queue.db).
+
+The queue itself keeps a ticket exactly as long as its process on this machine; these commands
+show it and remove what can no longer stand (docs/queue.md).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.group()
+def queue() -> None:
+    """Show and tidy the shared request queue (one line per Ollama host)."""
+
+
+@contextmanager
+def _queue_db(app: Any) -> Iterator[sqlite3.Connection | None]:
+    """The open queue file, or None when there is none yet; its errors as one line."""
+    from utils.queue import open_queue
+
+    path: Path = app.settings.data_path / "queue.db"
+    if not path.exists():
+        yield None
+        return
+    try:
+        conn = open_queue(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise click.ClickException(
+            f"cannot read the queue file {path}: {exc}; it holds only the waiting line, "
+            "so it can be deleted while no pocketchat runs"
+        ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@queue.command()
+@click.pass_obj
+def status(app: Any) -> None:
+    """List the tickets, holders and waiters, with their processes.
+
+    One row per ticket: host, ticket (its place in line), state, pid, machine, when it joined,
+    its last heartbeat and its process: running, suspended, process gone, unchecked (another
+    machine), heartbeat expired or in the future. Problems go to stderr."""
+    from utils.queue import read_tickets
+    from utils.queue.health import ago, problems, views
+
+    settings = app.settings.queue
+    with _queue_db(app) as conn:
+        rows = read_tickets(conn) if conn is not None else []
+    if not rows:
+        click.echo("the queue is empty")
+        return
+    now = app.clock.now()
+    tickets = views(rows, now, settings.ticket_ttl_seconds)
+    table = [("HOST", "TICKET", "STATE", "PID", "MACHINE", "AGE", "HEARTBEAT", "PROCESS")]
+    for view in tickets:
+        row = view.row
+        table.append((row.host, str(row.id), row.state, str(row.pid or "?"), row.machine or "?",
+                      ago(now - row.created_at), ago(now - row.heartbeat_at),
+                      view.status))  # fmt: skip
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    found = problems(tickets, now, settings.ticket_ttl_seconds, settings.slots)
+    if found:
+        click.echo(f"{len(found)} problem(s): " + "; ".join(found), err=True)
+        click.echo("`pocketchat queue clear --stale` removes tickets that cannot stand.", err=True)
+
+
+@queue.command()
+@click.option("--stale", is_flag=True, help="Remove tickets that can no longer stand.")
+@click.pass_obj
+def clear(app: Any, stale: bool) -> None:
+    """Remove tickets that can no longer stand (with --stale).
+
+    Stale: its process has ended (or its pid now belongs to another process), or it cannot be
+    checked (another machine) and its heartbeat expired or lies in the future. A running
+    process's ticket is kept, even suspended: removing it would let two requests share one
+    slot; resume that process (fg, kill -CONT PID) or end it instead."""
+    from utils.queue import remove_stale
+
+    if not stale:
+        raise click.UsageError("say what to clear: --stale (tickets that can no longer stand)")
+    ttl = app.settings.queue.ticket_ttl_seconds
+    with _queue_db(app) as conn:
+        if conn is None:
+            click.echo("the queue is empty: nothing to clear")
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            removed = remove_stale(conn, app.clock.now(), ttl)
+            left = int(conn.execute("SELECT count(*) FROM tickets").fetchone()[0])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    for row, verdict in removed:
+        click.echo(f"removed ticket {row.id} ({row.state}, pid {row.pid or '?'}, {row.host}): "
+                   f"{verdict.value}")  # fmt: skip
+    click.echo(f"{len(removed)} stale ticket(s) removed, {left} standing")
