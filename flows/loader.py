@@ -89,9 +89,15 @@ def _load(
 ) -> FlowSpec:
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise FlowError([FlowIssue(file, None, None, f"cannot read: {exc.strerror}")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        raise FlowError([FlowIssue(file, line, None, problem)]) from exc
     try:
         source = parse_source(text, file)
     except YamlProblem as exc:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import httpx
-import ollama
 import pydantic
 
 from utils.ollama.host import display_host
+from utils.ollama.library import ollama
 
 
 class OllamaError(Exception):
