@@ -15,7 +15,8 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, MutableMapping
 from typing import Any, NoReturn
 
 import click
@@ -42,7 +43,7 @@ def quiet_logging(debug: bool) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.DEBUG if debug else logging.WARNING
         ),
-        logger_factory=structlog.PrintLoggerFactory(_Stderr()),
+        logger_factory=structlog.PrintLoggerFactory(typing.cast(typing.TextIO, _Stderr())),
         cache_logger_on_first_use=False,
     )
 
@@ -120,11 +121,46 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
         cls = _lookup(module, name)
         if cls is not None and isinstance(exc, cls):
             return (2 if name in ("OptionError", "InputError") else 1), str(exc)
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        sqlite_line = _sqlite_line(exc, app)
+        if sqlite_line:
+            return 1, sqlite_line
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return 1, f"{exc.filename}: {exc.strerror.lower()}; check the path and its permissions."
     where = getattr(app, "log_path", None)
     hint = f"; details in {where}" if where else ""
     return 1, f"internal error: {type(exc).__name__}: {exc} (rerun with --debug{hint})"
+
+
+# what SQLite says -> what it means and what to do (a bug, e.g. a constraint, stays internal)
+_SQLITE_CAUSES = (
+    ("readonly", "is read-only here",
+     "check the owner and mode of the data dir and its files (they must be yours, writable)"),
+    ("unable to open", "cannot be opened",
+     "check the data dir and its files exist and are yours (ls -l)"),
+    ("disk i/o", "could not be read or written (disk I/O error)",
+     "check the disk and free some space"),
+    ("full", "cannot grow: the disk is full", "free some space"),
+    ("locked", "is held by another process", "try again when it is done"),
+    ("not a database", "holds a file that is not a database",
+     "move the file aside (pocketchat.db: restore a backup; queue.db: just delete it)"),
+)  # fmt: skip
+
+
+def _sqlite_line(exc: BaseException, app: object) -> str | None:
+    """One line for a storage failure that reached the edge unnamed: the data dir (which holds
+    pocketchat.db and queue.db), what went wrong and what to do."""
+    text = str(exc).lower()
+    for needle, what, todo in _SQLITE_CAUSES:
+        if needle in text:
+            try:
+                where = str(app.settings.data_path)  # type: ignore[attr-defined]
+            except Exception:
+                where = "the data dir"
+            return f"{where}: a database {what} ({exc}); {todo}."
+    return None
 
 
 def _lookup(module: str, name: str) -> type[BaseException] | None:
@@ -137,11 +173,15 @@ def _lookup(module: str, name: str) -> type[BaseException] | None:
     return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
 
 
-def _drop_tracebacks(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_tracebacks(
+    _logger: object, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     event.pop("exc_info", None)
     event.pop("exception", None)
     return event
 
 
-def _keep(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _keep(
+    _logger: object, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     return event

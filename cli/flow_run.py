@@ -73,6 +73,10 @@ def run(
 ) -> None:
     """Run a flow once per line of --input, record every run, and summarise the batch.
 
+    Modules listed under the flow's `imports:` (and the config's `imports:`) are imported,
+    which runs their code: only run flow files you trust (`flow validate --no-imports` checks
+    one without running anything).
+
     Output lines: {line, batch_id, run_id, input, status (ok|failed), error, outputs: {reply,
     reply_status, session_id, sources, prompt_tokens, completion_tokens, latency_seconds…},
     retrieval (with expected_sources), answer_match (with expected_answer)}.

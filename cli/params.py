@@ -4,15 +4,21 @@ one clear usage line (exit 2), never an OverflowError deep in SQLite or the cloc
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # click's ParamType is generic in its stubs only from 8.2 on
+    _IntParam = click.ParamType[int, Any]
+    _FloatParam = click.ParamType[float, Any]
+else:
+    _IntParam = _FloatParam = click.ParamType
 
 MAX_COUNT = 2**63 - 1  # SQLite's INTEGER
 MAX_DAYS = 36_500.0  # a hundred years: older than any session, and still a valid date
 
 
-class Count(click.ParamType):
+class Count(_IntParam):
     """A whole number from `low` to 2**63-1 (`--limit`)."""
 
     name = "N"
@@ -33,7 +39,7 @@ class Count(click.ParamType):
         return number
 
 
-class Days(click.ParamType):
+class Days(_FloatParam):
     """A finite number of days from 0 to a hundred years (`--idle-days`)."""
 
     name = "DAYS"

@@ -52,7 +52,7 @@ def describe(hint: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in args)
     if hint is type(None):
         return "null"
-    simple = {int: "a whole number", float: "a (finite) number", str: "text", bool: "true or false"}
+    simple = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
     if hint in simple:
         return simple[hint]
     if hint in (list, tuple) or origin in (list, tuple):

@@ -154,7 +154,7 @@ class StreamBroken(OllamaError):
         return f"The reply was cut off after {self.partial_chars} characters ({self.detail})"
 
     def todo(self) -> str:
-        return "the partial reply is kept; ask again to retry."
+        return "the partial reply is kept."
 
 
 def classify(
