@@ -85,7 +85,9 @@ def test_flow_run_input_not_utf8_and_out_unwritable(tmp_path: Path) -> None:
     data = str(tmp_path / "d")
     bad = tmp_path / "in.jsonl"
     bad.write_bytes(b'{"user_message": "hi\xff"}\n')
-    result = run("--host", DEAD_HOST, "--data-dir", data, "flow", "run", "chat", "--input", str(bad))
+    result = run(
+        "--host", DEAD_HOST, "--data-dir", data, "flow", "run", "chat", "--input", str(bad)
+    )
     assert error_line(result, 1) == f"Error: {bad}:1: not UTF-8 text (byte 0xff); save it as UTF-8."
     good = tmp_path / "ok.jsonl"
     good.write_text('{"user_message": "hi"}\n', encoding="utf-8")
@@ -176,7 +178,9 @@ def test_an_internal_error_is_one_line_and_its_traceback_only_in_the_log(tmp_pat
         encoding="utf-8",
     )
     flow = tmp_path / "boom.yaml"
-    flow.write_text("imports: [boom_nodes]\nstart: b\nnodes:\n  b: {type: Boom}\n", encoding="utf-8")
+    flow.write_text(
+        "imports: [boom_nodes]\nstart: b\nnodes:\n  b: {type: Boom}\n", encoding="utf-8"
+    )
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("otters", encoding="utf-8")
@@ -221,9 +225,12 @@ def read_only_mount(tmp_path: Path) -> Iterator[Path]:
     root too, unlike file modes)."""
     mount = tmp_path / "mnt"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
-    ).returncode:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
         pytest.skip("needs root and mount")
     try:
         made = run("--config", str(_no_floor(tmp_path)), "--data-dir", str(mount / "d"),
