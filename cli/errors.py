@@ -24,6 +24,8 @@ import click
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line to stderr and exit with `code`."""
+    if not message.isprintable():  # a key or value with a new line or NUL: still one line
+        message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
     click.echo(f"Error: {message}", err=True)  # the same prefix as click's own errors
     raise SystemExit(code)
 
