@@ -63,8 +63,9 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from cli.errors import run_guarded
+        from cli.errors import quiet_logging, run_guarded
 
+        quiet_logging(bool(ctx.params.get("debug")))
         return run_guarded(ctx, lambda: super(LazyGroup, self).invoke(ctx))
 
 
@@ -100,7 +101,15 @@ def cli(
     ctx.obj = App(
         config_file=config_file, overrides={"host": host, "data_dir": data_dir}, debug=debug
     )
-    ctx.call_on_close(ctx.obj.close)
+    ctx.call_on_close(lambda: close_quietly(ctx))
+
+
+def close_quietly(ctx: click.Context) -> None:
+    """Close what the command opened; a failure there is one line too (after the command's own
+    output), never a traceback."""
+    from cli.errors import run_guarded
+
+    run_guarded(ctx, ctx.obj.close)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,25 @@ def start_up_done() -> None:
         gc.enable()
 
 
+def _check_queue_file(path: Path) -> None:
+    """Refuse a `queue.db` that is not SQLite with one line naming it (it holds only tickets
+    in line, so deleting it is safe); sqlite would only say "file is not a database"."""
+    from utils.store import StoreError
+
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the queue file ({exc.strerror}).") from exc
+    if header and header != b"SQLite format 3\x00":
+        raise StoreError(
+            f"{path}: not an SQLite database; it holds only the queue's tickets: delete it and "
+            "pocketchat makes a new one."
+        )
+
+
 class App:
     def __init__(
         self,
@@ -53,6 +72,7 @@ class App:
         self._clock: Clock | None = None
         self._gate: Gate | None = None
         self._logging_ready = False
+        self._log_file: Path | None = None
 
     # -- settings and logging -------------------------------------------------------------
     @property
@@ -76,7 +96,9 @@ class App:
 
     @property
     def log_path(self) -> Path | None:
-        return self._settings.data_path / "pocketchat.log" if self._settings else None
+        """The log file in use; None before logging is set up or when the data dir is unusable
+        (an error line then points at no file that does not exist)."""
+        return self._log_file
 
     def _configure_logging(self) -> None:
         if self._logging_ready or self._settings is None:
@@ -91,6 +113,26 @@ class App:
         except OSError:
             log_file = None
         configure_logging(log_file, self._settings.log.level, self.debug)
+        self._log_file = log_file if log_file is not None and log_file.is_file() else None
+
+    def data_dir(self) -> Path:
+        """The data dir, created if missing (0700); one line naming it when it cannot be."""
+        from config.settings import SettingsError
+        from utils.paths import ensure_data_dir
+
+        path = self.settings.data_path
+        try:
+            return ensure_data_dir(path)
+        except FileExistsError as exc:
+            raise SettingsError(
+                f"data_dir {path}: a file, not a directory; give --data-dir (or "
+                "$POCKETCHAT_DATA_DIR) a directory, which is created if missing."
+            ) from exc
+        except OSError as exc:
+            raise SettingsError(
+                f"data_dir {path}: cannot create it ({exc.strerror}); give --data-dir (or "
+                "$POCKETCHAT_DATA_DIR) a directory you can write."
+            ) from exc
 
     # -- services ---------------------------------------------------------------------------
     @property
@@ -121,7 +163,10 @@ class App:
                     self.settings.host, {}, None if ollama.docker_fallback else False
                 )
             except ValueError as exc:
-                raise SettingsError(f"host: {exc}") from exc
+                raise SettingsError(
+                    f"host: {exc} Give --host or OLLAMA_HOST a URL such as "
+                    "http://127.0.0.1:11434."
+                ) from exc
             self._host = (
                 candidates[0]
                 if len(candidates) == 1
@@ -132,9 +177,7 @@ class App:
     def store(self) -> Store:
         """The process's store (migrated; closed by `close()`)."""
         if self._store is None:
-            from utils.paths import ensure_data_dir
-
-            ensure_data_dir(self.settings.data_path)
+            self.data_dir()
             self._store = self.open_store()
         return self._store
 
@@ -143,6 +186,8 @@ class App:
         `doctor`, or a thread's own (the lease heartbeat)."""
         from utils.store import SqliteStore
 
+        if self.settings.data_path.exists() and not self.settings.data_path.is_dir():
+            self.data_dir()  # one line naming it, not a FileExistsError from deep inside
         floor = self.settings.disk.min_free_mb if min_free_mb is None else min_free_mb
         return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
                                 migrate=migrate)  # fmt: skip
@@ -174,6 +219,7 @@ class App:
             from utils.queue import SqliteGate, Unqueued, host_key
 
             path = self.settings.data_path / "queue.db"
+            _check_queue_file(path)  # garbage: one line naming it
             gate = SqliteGate(
                 path,
                 host_key(self.host_display),

@@ -1,5 +1,6 @@
 """`ask`: one turn, non-interactive. Exit 0 answered, 1 failed (or cut off), 2 usage error,
-130 stopped by Ctrl+C (the partial reply is kept, marked `interrupted`)."""
+3 answered from the cache because Ollama was unreachable, 130 stopped by Ctrl+C (the partial
+reply is kept, marked `interrupted`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 import click
 
 from cli.options import turn_options
+
+EXIT_CACHED_FALLBACK = 3  # an older reply shown because Ollama was unreachable (`cached`)
+ASK_RETRY_HINT = "run the same command again to retry, or continue the session with `ask -c`."
 
 
 @click.command()
@@ -34,6 +38,15 @@ def ask(
 
     PROMPT is read from standard input when it is `-`, or when it is absent and standard input
     is not a terminal. -c or -s ID continue a session; otherwise a new one is started.
+
+    \b
+    Exit status:
+      0    answered
+      1    failed, or the reply was cut off (the partial reply is kept)
+      2    usage error (empty prompt, bad option, -s with -c, bad settings)
+      3    Ollama unreachable: an earlier reply to the same prompt was shown from the cache
+           (--json: "cached": "fallback")
+      130  stopped by Ctrl+C (the partial reply is kept, marked interrupted)
     """
     from cli.sink import TerminalSink
     from cli.turns import TurnRunner, clean_text, parse_options, resolve_auto_pull, title_from
@@ -65,7 +78,12 @@ def ask(
     if replaced:
         sink.notice("Control characters in the prompt were replaced with U+FFFD.")
     runner = TurnRunner(
-        app, sink, flow or ("rag" if collection else None), collection, chat_turn=True
+        app,
+        sink,
+        flow or ("rag" if collection else None),
+        collection,
+        chat_turn=True,
+        retry_hint=ASK_RETRY_HINT,
     )
     shared = runner.turn(
         collection=collection,
@@ -84,6 +102,8 @@ def ask(
         sys.exit(130)
     if status != "complete":
         sys.exit(1)
+    if (turn.get("meta") or {}).get("cached") == "fallback":
+        sys.exit(EXIT_CACHED_FALLBACK)
 
 
 def _read_prompt(prompt: str | None) -> tuple[str, bool]:

@@ -77,6 +77,8 @@ def _database(app: Any) -> Check:
     from utils.paths import ensure_data_dir
 
     settings = app.settings
+    if settings.data_path.exists() and not settings.data_path.is_dir():
+        app.data_dir()  # raises the one line that names it
     if not settings.db_path.exists():
         return "ok", "database", f"{settings.db_path} (new: created on first use)"
     ensure_data_dir(settings.data_path)

@@ -21,7 +21,15 @@ from typing import Any, TextIO
 import click
 
 from cli._flow_ctx import get_extra_imports, get_search_path
-from cli.flow_summary import checks, failure_of, outputs_of, read_jsonl, render, summarise
+from cli.flow_summary import (
+    checks,
+    failure_of,
+    outputs_of,
+    read_jsonl,
+    read_text_lines,
+    render,
+    summarise,
+)
 
 
 @click.command("run")
@@ -65,6 +73,10 @@ def run(
 ) -> None:
     """Run a flow once per line of --input, record every run, and summarise the batch.
 
+    Modules listed under the flow's `imports:` (and the config's `imports:`) are imported,
+    which runs their code: only run flow files you trust (`flow validate --no-imports` checks
+    one without running anything).
+
     Output lines: {line, batch_id, run_id, input, status (ok|failed), error, outputs: {reply,
     reply_status, session_id, sources, prompt_tokens, completion_tokens, latency_seconds…},
     retrieval (with expected_sources), answer_match (with expected_answer)}.
@@ -81,9 +93,9 @@ def run(
                          extra_imports=get_extra_imports(ctx))  # fmt: skip
     except FlowError as exc:
         raise click.ClickException("; ".join(str(i) for i in exc.issues)) from exc
+    lines = read_text_lines(input_path)
     sink = RecordingSink()
     graph = build_flow(spec, app.deps(sink), app.settings.retry)
-    lines = input_path.read_text(encoding="utf-8").splitlines()
     numbered = [(n, text) for n, text in enumerate(lines, start=1) if text.strip()]
     batch = uuid.uuid4().hex[:12]
     runner = _Batch(app, graph, spec.name, str(spec.file), batch, sink, collection, keep)

@@ -101,10 +101,26 @@ def summarise(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def read_text_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file; a file that is not is one line naming the first bad
+    line (click's one-line error), never a UnicodeDecodeError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read ({exc.strerror}).") from exc
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise click.ClickException(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8."
+        ) from exc
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a `flow run --out` file (one line each); a bad line is one clear error."""
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text_lines(path), start=1):
         if not line.strip():
             continue
         try:

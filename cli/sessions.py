@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from cli._ctx import get_settings, get_store, store_errors
+from cli.params import Count, Days
 
 
 def _echo_json(data: Any) -> None:
@@ -24,7 +25,9 @@ def sessions() -> None:
 
 @sessions.command("list")
 @click.option("--archived", is_flag=True, help="List archived sessions instead of active ones.")
-@click.option("--limit", default=50, show_default=True, help="Show at most this many.")
+@click.option(
+    "--limit", type=Count(), default=50, show_default=True, help="Show at most this many."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of sessions.")
 @click.pass_context
 def list_(ctx: click.Context, archived: bool, limit: int, as_json: bool) -> None:
@@ -69,7 +72,9 @@ def show(ctx: click.Context, session_id: str, as_json: bool) -> None:
 
 @sessions.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True, help="Show at most this many hits.")
+@click.option(
+    "--limit", type=Count(), default=20, show_default=True, help="Show at most this many hits."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
@@ -118,7 +123,7 @@ def export(ctx: click.Context, session_id: str, fmt: str, output: Path | None) -
 @click.argument("session_ids", nargs=-1)
 @click.option(
     "--idle-days",
-    type=click.FloatRange(min=0),
+    type=Days(),
     default=None,
     help="Archive sessions idle longer than this (default: archive.idle_days).",
 )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_SECONDS = 100 * 365 * 86400.0  # a window longer than a century: say `all`
 
 
 def parse_since(text: str) -> float | None:
@@ -17,8 +18,15 @@ def parse_since(text: str) -> float | None:
         return None
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text.lower())
     if not match:
-        raise click.BadParameter(f"'{text}' is not a duration such as 30m, 12h, 7d or all")
-    return float(match[1]) * UNITS[match[2]]
+        raise click.BadParameter(
+            f"'{text}' is not a duration such as 30m, 12h, 7d or all", param_hint="'--since'"
+        )
+    seconds = float(match[1]) * UNITS[match[2]]
+    if seconds > MAX_SECONDS:
+        raise click.BadParameter(
+            f"'{text}' is longer than a hundred years; use --since all", param_hint="'--since'"
+        )
+    return seconds
 
 
 @click.command()

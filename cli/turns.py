@@ -13,8 +13,12 @@ if TYPE_CHECKING:
     from utils.sink import Sink
 
 
+CHAT_RETRY_HINT = "/retry regenerates it."
+
+
 class TurnRunner:
-    """A flow built once (nodes hold no per-run state) and run once per turn."""
+    """A flow built once (nodes hold no per-run state) and run once per turn. `retry_hint` is
+    how a cut-off reply is retried where the person is (`shared["retry_hint"]`)."""
 
     def __init__(
         self,
@@ -24,11 +28,13 @@ class TurnRunner:
         collection: str | None = None,
         *,
         chat_turn: bool = False,
+        retry_hint: str | None = CHAT_RETRY_HINT,
     ) -> None:
         from flows.loader import build_flow, load_flow, resolve_flow
 
         self.app = app
         self.sink = sink
+        self.retry_hint = retry_hint
         settings = app.settings
         source = flow_source or settings.flow
         self.flow_path = resolve_flow(source)
@@ -45,6 +51,8 @@ class TurnRunner:
 
         shared: dict[str, Any] = {k: v for k, v in inputs.items() if v is not None}
         shared["_store"] = self.deps.store
+        if self.retry_hint and "retry_hint" not in shared:
+            shared["retry_hint"] = self.retry_hint
         self.last_shared = shared
         return run_turn(self.flow, shared)
 

@@ -189,17 +189,30 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     from utils.yaml_text import safe_load
 
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read the config file ({exc.strerror}).") from exc
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SettingsError(
+            f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "save the file as UTF-8."
+        ) from exc
+    try:
         data = safe_load(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SettingsError(
+            f"{path}: line {line} invalid YAML: the character {code} is not allowed; remove it."
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SettingsError(
-            f"{path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}."
-        ) from exc
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise SettingsError(f"{path}:{where} invalid YAML: {problem}.") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -17,7 +17,15 @@ class FlowIssue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         who = f" node '{self.node}':" if self.node else ""
-        return f"{where}:{who} {self.message}"
+        return one_line(f"{where}:{who} {self.message}")
+
+
+def one_line(text: str) -> str:
+    """Control characters (a node id of "\\r", a NUL in a key) shown escaped, so one issue is
+    always one printed line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class FlowError(Exception):

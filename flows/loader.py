@@ -73,11 +73,15 @@ def load_flow(
     *,
     search_path: Sequence[Path] = (FLOWS_DIR,),
     extra_imports: Sequence[str] = (),
+    run_imports: bool = True,
 ) -> FlowSpec:
     """Parse and validate a flow (a name or a file) and its sub-flows; raises `FlowError` with
-    every problem found. Modules under `imports:` and `extra_imports` are added to `registry`."""
+    every problem found. Modules under `imports:` and `extra_imports` are imported (their code
+    runs) and added to `registry`. `run_imports=False` checks the structure only: nothing is
+    imported, and a type that could come from an import is listed in `spec.unchecked` (such a
+    spec is for reporting; it cannot be built)."""
     path = resolve_flow(source, search_path=search_path)
-    return _load(path, registry, tuple(search_path), tuple(extra_imports), ())
+    return _load(path, registry, tuple(search_path), tuple(extra_imports), (), run_imports)
 
 
 def _load(
@@ -86,12 +90,19 @@ def _load(
     search_path: tuple[Path, ...],
     extra_imports: tuple[str, ...],
     stack: tuple[Path, ...],
+    run_imports: bool = True,
 ) -> FlowSpec:
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise FlowError([FlowIssue(file, None, None, f"cannot read: {exc.strerror}")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        reason = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        raise FlowError([FlowIssue(file, bad_line, None, reason)]) from exc
     try:
         source = parse_source(text, file)
     except YamlProblem as exc:
@@ -106,7 +117,8 @@ def _load(
             )
         )
         imports = []
-    for index, dotted in enumerate([*extra_imports, *imports]):
+    wanted = [*extra_imports, *imports]
+    for index, dotted in enumerate(wanted if run_imports else []):
         line = (
             source.line("imports", index - len(extra_imports))
             if index >= len(extra_imports)
@@ -128,13 +140,14 @@ def _load(
             issues.append(FlowIssue(file, line, node_id, f"sub-flow cycle: {names}"))
             return None
         try:
-            return _load(sub_path, registry, search_path, extra_imports, chain)
+            return _load(sub_path, registry, search_path, extra_imports, chain, run_imports)
         except FlowError as exc:
             issues.extend(exc.issues)
             issues.append(FlowIssue(file, line, node_id, f"sub-flow '{ref}' is invalid"))
             return None
 
-    spec, found = check_flow(source, path, registry, load_sub)
+    skipped = not run_imports and bool(wanted)
+    spec, found = check_flow(source, path, registry, load_sub, imports_skipped=skipped)
     issues.extend(found)
     if issues or spec is None:
         raise FlowError(issues)

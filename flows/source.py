@@ -57,7 +57,10 @@ def parse_source(text: str, file: str) -> Source:
 
 
 def _parse(text: str, file: str, loader_class: Any) -> Source:
-    loader = loader_class(text)
+    try:
+        loader = loader_class(text)  # the reader refuses NUL and other non-printable characters
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(text, exc) from exc
     try:
         root = loader.get_single_node()
         source = Source(file=file, data=None)
@@ -69,10 +72,22 @@ def _parse(text: str, file: str, loader_class: Any) -> Source:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise YamlProblem(f"invalid YAML: {exc.problem or exc.context}", line) from exc
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(text, exc) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None) from exc
     finally:
         loader.dispose()
+
+
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
+    """A character YAML does not allow (NUL, other control characters), with its line."""
+    line = text[: exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+    char = exc.character
+    code = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+    return YamlProblem(
+        f"invalid YAML: the character {code} is not allowed in YAML; remove it", line
+    )
 
 
 def _convert(loader: Any, node: yaml.Node, path: Path_, source: Source) -> Any:

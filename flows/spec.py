@@ -54,6 +54,15 @@ class FlowSpec:
     edges: list[EdgeSpec]
     ends: frozenset[tuple[str, str]]
     imports: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()  # `--no-imports`: nodes whose types may come from imports
+
+    def all_unchecked(self) -> tuple[str, ...]:
+        """`unchecked` of this flow and of its sub-flows."""
+        found = list(self.unchecked)
+        for node in self.nodes.values():
+            if node.subflow is not None:
+                found.extend(n for n in node.subflow.all_unchecked() if n not in found)
+        return tuple(found)
 
     def successors(self, node_id: str) -> dict[str, str]:
         """Action -> destination node id for the edges leaving `node_id`."""

@@ -41,10 +41,16 @@ def node_actions(node: NodeSpec) -> tuple[str, ...]:
 
 
 def check_flow(
-    source: Source, path: Path, registry: Registry, load_sub: SubflowLoader
+    source: Source,
+    path: Path,
+    registry: Registry,
+    load_sub: SubflowLoader,
+    *,
+    imports_skipped: bool = False,
 ) -> tuple[FlowSpec | None, list[FlowIssue]]:
-    """Validate a parsed file; returns the spec (None when unusable) and every issue found."""
-    c = Checker(source, path)
+    """Validate a parsed file; returns the spec (None when unusable) and every issue found.
+    `imports_skipped`: an unknown type is noted in `spec.unchecked`, not an issue."""
+    c = Checker(source, path, imports_skipped=imports_skipped)
     data = source.data
     if not isinstance(data, dict):
         c.add(c.line(), None, "a flow file must be a mapping with 'start' and 'nodes'")
@@ -97,6 +103,7 @@ def check_flow(
         edges=edges,
         ends=ends,
         imports=tuple(str(i) for i in imports) if isinstance(imports, list) else (),
+        unchecked=tuple(str(issue) for issue in c.unchecked),
     )
     return spec, c.issues
 
@@ -164,6 +171,18 @@ def _node(
         c.add(line, node_id, "'type' must be a node class name")
         return None
     cls = registry.get(type_name)
+    if cls is None and c.imports_skipped:
+        c.unchecked.append(
+            FlowIssue(
+                c.source.file,
+                c.line("nodes", node_id, "type"),
+                node_id,
+                f"type '{type_name}' unknown unless imports run "
+                "(its params, retry and actions not checked)"
+                f"{did_you_mean(type_name, registry.names())}",
+            )
+        )
+        return None
     if cls is None:
         c.add(
             c.line("nodes", node_id, "type"),

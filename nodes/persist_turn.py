@@ -4,6 +4,8 @@
   final figures are added — token counts, durations, `done_reason` — and a `length` stop is
   told to the person.
 - A cached answer: stored as a reply row labelled `cached` in its meta.
+- A reply cut off mid-stream (`partial`): one notice, the error line and, when the caller set
+  `shared["retry_hint"]`, how to try again there (chat: `/retry`; ask: run it again).
 - A failure: a `failed` reply row with empty content and the error line in its meta, so two
   person messages never follow each other without a reply row between them. Fallback text is
   never stored as a model reply.
@@ -36,6 +38,14 @@ class PersistInput:
     attempts: int
     sources: list[dict[str, Any]] | None = None  # RAG: what the reply was built from
     queue: tuple[float, int] | None = None
+    retry_hint: str | None = None  # the front door's words for trying again, if any
+
+
+def partial_notice(error: str | None, hint: str | None) -> str:
+    """One sentence: what cut the reply off (the error line says the partial reply is kept),
+    then how to try again in the words of whoever runs the turn (`shared["retry_hint"]`)."""
+    line = error or "The reply broke off; the partial reply is kept."
+    return f"{line.rstrip('.')} — {hint}" if hint else line
 
 
 class PersistTurn(PocketNode):
@@ -53,6 +63,7 @@ class PersistTurn(PocketNode):
             attempts=int(shared.get("attempts", 1)),
             sources=shared.get("sources"),
             queue=getattr(shared.get("started"), "queue", None),
+            retry_hint=shared.get("retry_hint"),
         )
 
     def exec(self, prep_res: PersistInput) -> dict[str, Any]:
@@ -115,10 +126,7 @@ class PersistTurn(PocketNode):
         if exec_res["status"] == "failed":
             sink.notice(exec_res["meta"]["error"])
         elif exec_res["status"] == "partial":
-            sink.notice(
-                f"{exec_res['meta'].get('error', 'The reply broke off')} "
-                "The partial reply is kept; /retry regenerates it."
-            )
+            sink.notice(partial_notice(exec_res["meta"].get("error"), prep_res.retry_hint))
         elif exec_res["status"] == "interrupted":
             sink.notice("(stopped; the partial reply is kept, marked interrupted)")
         if exec_res.get("done_reason") == "length":

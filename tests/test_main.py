@@ -142,7 +142,8 @@ def test_bad_host_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run("--data-dir", str(tmp_path / "d"), "ask", "--host", "ftp://nowhere", "hi")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "Error: host: Ollama host must use http or https, got 'ftp://nowhere'."
+        "Error: host: Ollama host must use http or https, got 'ftp://nowhere'. "
+        "Give --host or OLLAMA_HOST a URL such as http://127.0.0.1:11434."
     ]
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
-import ollama
 import pydantic
 import structlog
 
@@ -23,6 +22,7 @@ from config.settings import OllamaSettings
 from utils.clock import Clock
 from utils.ollama.errors import OllamaError, PullFailed, classify
 from utils.ollama.host import display_host, split_credentials
+from utils.ollama.library import ollama
 from utils.ollama.results import (
     ChatFinal,
     ChatResult,

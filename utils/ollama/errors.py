@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import httpx
-import ollama
 import pydantic
 
 from utils.ollama.host import display_host
+from utils.ollama.library import ollama
 
 
 class OllamaError(Exception):
@@ -154,7 +154,7 @@ class StreamBroken(OllamaError):
         return f"The reply was cut off after {self.partial_chars} characters ({self.detail})"
 
     def todo(self) -> str:
-        return "the partial reply is kept; ask again to retry."
+        return "the partial reply is kept."
 
 
 def classify(
