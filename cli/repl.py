@@ -244,8 +244,16 @@ class Repl:
             return first
         lines = [first.lstrip()[len(MULTILINE) :]]
         while True:
-            more = self._read_line("... ")
+            try:
+                more = self._read_line("... ")
+            except EOFError:  # Ctrl+D inside the block: what was typed is sent, not dropped
+                more = None
             if more is None:
+                if not "".join(lines).strip():
+                    raise EOFError  # an empty block: Ctrl+D leaves, as at the prompt
+                self.sink.notice(
+                    '(Ctrl+D ended the """ block: sending what you typed; Ctrl+D again leaves)'
+                )
                 break
             if more.rstrip().endswith(MULTILINE):
                 lines.append(more.rstrip()[: -len(MULTILINE)])
