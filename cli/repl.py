@@ -131,6 +131,9 @@ class Repl:
         turn = shared.get("turn") or {}
         if turn.get("status") == "refused":  # rate limited: nothing was stored
             return
+        from cli.sources import show_sources
+
+        show_sources(shared)
         self.pending_system = None
         self.pending_options = {}
         self.pending_title = None
@@ -232,6 +235,12 @@ class Repl:
             click.echo(
                 f"pocketchat — chatting with {self.model} at {where} "
                 f"(Ollama {self.ollama_version}). /help for commands, Ctrl+D to leave.",
+                err=True,
+            )
+        if self.collection:
+            click.echo(
+                f"Answering from collection '{self.collection}': the sources are listed, "
+                "numbered, under each answer.",
                 err=True,
             )
 
