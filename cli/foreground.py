@@ -12,6 +12,9 @@ holds the terminal's foreground while it runs, and gives it back after.
 - `run_in_foreground(argv, env)`: for a parent (the demo): runs `argv` in a new group holding
   the foreground, ignores SIGINT meanwhile, and afterwards takes the terminal back and restores
   its modes, whatever became of the child (killed, crashed, left the terminal raw).
+
+A job in a group of its own that the shell does not know of cannot be woken by `fg`: Ctrl+Z
+(SIGTSTP) is ignored there, as prompt_toolkit ignores it at the prompt.
 """
 
 from __future__ import annotations
@@ -55,9 +58,11 @@ def own_foreground() -> Iterator[None]:
     except OSError:  # not our terminal's foreground, or no job control: stay as we are
         yield
         return
+    suspend = signal.signal(signal.SIGTSTP, signal.SIG_IGN)  # no shell would wake us
     try:
         yield
     finally:
+        signal.signal(signal.SIGTSTP, suspend)
         with contextlib.suppress(OSError):
             _give_foreground(fd, before)
 
@@ -66,6 +71,7 @@ def _child_setup() -> None:
     """In the child before exec (already in its own group): Ctrl+C at its default, not
     inherited as ignored, and the terminal's foreground taken before it reads a key."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTSTP, signal.SIG_IGN)  # stopped, no shell would wake it
     fd = _terminal_fd()
     if fd is not None:
         with contextlib.suppress(OSError):

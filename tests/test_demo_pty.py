@@ -1,4 +1,4 @@
-"""`make demo` in a real pseudo-terminal, as a person runs it.
+"""`make demo` (and `make chat`) in a real pseudo-terminal, as a person runs it.
 
 Ctrl+C while the demo model streams stops the reply and the chat stays (make does not end with
 `Error 130` or `Interrupt`); Ctrl+D leaves with status 0; the terminal is sane afterwards, even
@@ -17,17 +17,19 @@ from pathlib import Path
 import pexpect
 
 from tests.sigint import default_sigint
+from tests.standin import StandIn, replies
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = ">>>"
 
 
-def _shell(script: str, tmp_path: Path) -> pexpect.spawn:
+def _shell(script: str, tmp_path: Path, **extra: str) -> pexpect.spawn:
     env = {
         **os.environ,
         "PROMPT_TOOLKIT_NO_CPR": "1",
         "TERM": "xterm",
         "HOME": str(tmp_path),  # the demo uses a throw-away data dir; nothing else of home
+        **extra,
     }
     env.pop("MAKEFLAGS", None)
     env.pop("MAKELEVEL", None)
@@ -101,3 +103,28 @@ def test_a_killed_demo_chat_leaves_a_sane_terminal(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     _sane(child.before or "")
     assert re.search(r"\bisig\b", child.before or "")
+
+
+def test_make_chat_ctrl_c_stops_the_reply_and_make_stays_quiet(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    """`make chat` runs the installed `pocketchat chat`: it takes the terminal's foreground
+    (cli/foreground.py), so make never sees Ctrl+C and ends without `Interrupt`."""
+    standin.reply = replies.essay(80)
+    standin.tokens_per_second = 20.0
+    venv = Path(sys.executable).parent.parent
+    make = f"make --no-print-directory -o .venv/.installed-runtime VENV={venv} chat"
+    child = _shell(f"{make}; echo EXIT=$?; stty -a", tmp_path,
+                   OLLAMA_HOST=standin.url, POCKETCHAT_DATA_DIR=str(tmp_path / "d"))  # fmt: skip
+    child.expect_exact(PROMPT)
+    child.sendline("write at length")
+    child.expect_exact("quick brown")
+    child.sendintr()
+    child.expect_exact("marked interrupted")
+    child.expect_exact(PROMPT)
+    child.sendcontrol("d")
+    child.expect(r"EXIT=(\d+)")
+    assert child.match.group(1) == "0"
+    assert "Interrupt" not in (child.before or "")
+    child.expect(pexpect.EOF)
+    _sane(child.before or "")
