@@ -20,7 +20,7 @@ $(DEVSTAMP): pyproject.toml | $(PY)
 	touch $(STAMP) $@
 
 chat: $(STAMP)
-	$(PY) main.py chat
+	$(VENV)/bin/pocketchat chat
 
 test: $(DEVSTAMP)
 	$(PY) -m ruff check .

@@ -12,7 +12,30 @@ import importlib
 import sys
 from typing import Any
 
-import click
+# What pyproject.toml installs (import names). A missing one means this Python is not the
+# project's: one line says what to run instead of a traceback.
+DEPENDENCIES = frozenset({
+    "click", "httpx", "numpy", "ollama", "pocketflow", "prometheus_client", "prompt_toolkit",
+    "pydantic", "pypdf", "sqlite_utils", "structlog", "yaml",
+})  # fmt: skip
+
+
+def not_installed(missing: ModuleNotFoundError) -> str | None:
+    """The line for a dependency this Python lacks; None when `missing` is something else."""
+    name = (missing.name or "").partition(".")[0]
+    if name not in DEPENDENCIES:
+        return None
+    return (
+        f"pocketchat: the module '{name}' is not installed for {sys.executable}. "
+        "Run `make chat` once (it installs into ./.venv), then `source .venv/bin/activate` "
+        "and use `pocketchat …` (or run `.venv/bin/pocketchat …`)."
+    )
+
+
+try:
+    import click
+except ModuleNotFoundError as _missing:  # not the project's Python
+    sys.exit(not_installed(_missing) or str(_missing))
 
 # name -> (module, attribute, one-line help shown by `--help` without importing the module)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -112,8 +135,21 @@ def close_quietly(ctx: click.Context) -> None:
     run_guarded(ctx, ctx.obj.close)
 
 
-if __name__ == "__main__":
-    # Start-up allocates much and frees little: the cyclic collector is paused until the first
-    # flow is loaded (app/root.py `start_up_done`): a tenth of a one-shot `ask` saved.
+def run() -> int:
+    """The `pocketchat` console script (pyproject.toml `[project.scripts]`) and `python main.py`.
+    Start-up allocates much and frees little: the cyclic collector is paused until the first
+    flow is loaded (app/root.py `start_up_done`): a tenth of a one-shot `ask` saved."""
     gc.disable()
-    sys.exit(cli.main(prog_name="pocketchat"))
+    try:
+        code: int = cli.main(prog_name="pocketchat")
+    except ModuleNotFoundError as missing:
+        line = not_installed(missing)
+        if line is None:
+            raise
+        click.echo(line, err=True)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -98,6 +98,10 @@ def ask(
     status = turn.get("status", "failed")
     if as_json:
         click.echo(json.dumps(_as_json(shared, sink), ensure_ascii=False))
+    else:
+        from cli.sources import show_sources
+
+        show_sources(shared)
     if status == "interrupted":
         sys.exit(130)
     if status != "complete":

@@ -72,4 +72,8 @@ def chat(
         ollama_version=version,
         dispatch=dispatch,
     )
-    sys.exit(repl.run())
+    from cli.foreground import own_foreground
+
+    with own_foreground():  # under make, Ctrl+C reaches the chat alone
+        code = repl.run()
+    sys.exit(code)

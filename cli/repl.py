@@ -131,6 +131,9 @@ class Repl:
         turn = shared.get("turn") or {}
         if turn.get("status") == "refused":  # rate limited: nothing was stored
             return
+        from cli.sources import show_sources
+
+        show_sources(shared)
         self.pending_system = None
         self.pending_options = {}
         self.pending_title = None
@@ -234,6 +237,12 @@ class Repl:
                 f"(Ollama {self.ollama_version}). /help for commands, Ctrl+D to leave.",
                 err=True,
             )
+        if self.collection:
+            click.echo(
+                f"Answering from collection '{self.collection}': the sources are listed, "
+                "numbered, under each answer.",
+                err=True,
+            )
 
     # -- input ----------------------------------------------------------------------------------
     def _read(self) -> str | None:
@@ -244,8 +253,16 @@ class Repl:
             return first
         lines = [first.lstrip()[len(MULTILINE) :]]
         while True:
-            more = self._read_line("... ")
+            try:
+                more = self._read_line("... ")
+            except EOFError:  # Ctrl+D inside the block: what was typed is sent, not dropped
+                more = None
             if more is None:
+                if not "".join(lines).strip():
+                    raise EOFError  # an empty block: Ctrl+D leaves, as at the prompt
+                self.sink.notice(
+                    '(Ctrl+D ended the """ block: sending what you typed; Ctrl+D again leaves)'
+                )
                 break
             if more.rstrip().endswith(MULTILINE):
                 lines.append(more.rstrip()[: -len(MULTILINE)])

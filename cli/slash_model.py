@@ -12,6 +12,23 @@ if TYPE_CHECKING:
     from cli.repl import Repl
 
 
+def unquote(arg: str) -> str:
+    """`"text"` or `'text'` as typed around an argument: the text inside."""
+    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
+        return arg[1:-1].strip()
+    return arg
+
+
+def _embedding_only(repl: Repl, name: str) -> bool:
+    """Whether Ollama says `name` only embeds; False when it cannot say (not installed, old)."""
+    from utils.ollama import OllamaError
+
+    try:
+        return repl.llm.show(name).embedding_only
+    except OllamaError:
+        return False
+
+
 @command("model", "[NAME] list the models, or switch to NAME")
 def _model(repl: Repl, arg: str) -> None:
     if not arg:
@@ -19,8 +36,14 @@ def _model(repl: Repl, arg: str) -> None:
         for info in repl.llm.list_models():
             mark = "*" if info.name == repl.model else " "
             loaded = " (loaded)" if info.name in running else ""
-            say(f" {mark} {info.name}{loaded}")
+            embeds = " (embedding only: cannot chat)" if _embedding_only(repl, info.name) else ""
+            say(f" {mark} {info.name}{loaded}{embeds}")
         return
+    arg = unquote(arg)
+    if not arg or any(c.isspace() for c in arg):
+        raise click.UsageError(
+            "/model takes one model name, e.g. /model qwen2.5:0.5b; /model alone lists them"
+        )
     from utils.ollama import normalise_model
 
     if normalise_model(arg) == normalise_model(repl.model):
@@ -31,6 +54,11 @@ def _model(repl: Repl, arg: str) -> None:
     # pull it now (auto_pull), or say how, before switching
     auto_pull = repl.app.settings.ollama.auto_pull == "true"
     pull_if_missing(repl.llm, arg, auto_pull=auto_pull, sink=repl.sink)
+    if _embedding_only(repl, arg):
+        raise click.UsageError(
+            f"{arg} is an embedding model: it cannot chat (it serves RAG collections); "
+            f"staying with {repl.model}. /model lists the models."
+        )
     running = {normalise_model(m.name) for m in repl.llm.running()}
     old, repl.model = repl.model, arg
     say(f"Switched from {old} to {arg}; the conversation goes on with the new model.")
@@ -39,17 +67,25 @@ def _model(repl: Repl, arg: str) -> None:
         repl.start_warmup(arg)
 
 
-@command("system", "[TEXT] show or set the system prompt")
+@command("system", "[TEXT|--clear] show the system prompt, set it to TEXT, or clear it")
 def _system(repl: Repl, arg: str) -> None:
     if not arg:
         current = repl.pending_system or (repl.session.system if repl.session else None)
         say(current or "(no system prompt)")
         return
+    text = unquote(arg)
+    if arg == "--clear" or not text:  # `/system ""` means no system prompt, not the text ""
+        repl.pending_system = None
+        if repl.session is not None:
+            repl.store.update_session(repl.session.id, system=None)
+            repl.session = repl.store.get_session(repl.session.id)
+        say("System prompt cleared.")
+        return
     if repl.session is not None:
-        repl.store.update_session(repl.session.id, system=arg)
+        repl.store.update_session(repl.session.id, system=text)
         repl.session = repl.store.get_session(repl.session.id)
     else:
-        repl.pending_system = arg
+        repl.pending_system = text
     say("System prompt set.")
 
 
@@ -141,3 +177,8 @@ def _show(repl: Repl, arg: str) -> None:
     if timings:
         shown = ", ".join(f"{k} {v:.2f}" for k, v in timings.items() if isinstance(v, float))
         say(f"timings:  {shown}")
+    pins = repl.store.pinned(session.id) if session is not None else []
+    say(f"pinned:   {len(pins) or 'none'}" + (" (/unpin N lets one go)" if pins else ""))
+    for number, message in enumerate(pins, 1):
+        text = " ".join(message.content.split())
+        say(f"  {number}. {message.role}: {text[:70]}{'…' if len(text) > 70 else ''}")

@@ -1,5 +1,5 @@
 """Slash commands about sessions: /sessions, /load, /new, /title, /history, /retry, /clear,
-/pin, /export."""
+/pin, /unpin, /export."""
 
 from __future__ import annotations
 
@@ -96,7 +96,29 @@ def _pin(repl: Repl, arg: str) -> None:
         say("Nothing to pin yet.")
         return
     repl.store.update_message(last[-1].id, pinned=True)
-    say(f"Pinned: {last[-1].content[:60]}")
+    say(f"Pinned: {last[-1].content[:60]} (/show lists pins; /unpin lets it go)")
+
+
+@command("unpin", "[N|all] let the newest pin go (or pin N of /show's list, or all)")
+def _unpin(repl: Repl, arg: str) -> None:
+    pins = repl.store.pinned(repl.session.id) if repl.session else []
+    if not pins:
+        say("Nothing is pinned.")
+        return
+    if arg == "all":
+        chosen = pins
+    elif not arg:
+        chosen = [max(pins, key=lambda m: m.seq)]  # the undo of the last /pin
+    elif arg.isdigit() and 1 <= int(arg) <= len(pins):
+        chosen = [pins[int(arg) - 1]]
+    else:
+        raise click.UsageError(f"/unpin takes a number from 1 to {len(pins)} (see /show) or all")
+    for message in chosen:
+        repl.store.update_message(message.id, pinned=False)
+    if len(chosen) == 1:
+        say(f"Unpinned: {chosen[0].content[:60]}")
+    else:
+        say(f"Unpinned {len(chosen)} messages.")
 
 
 @command("export", "[md|json] write the session to a file here")

@@ -9,10 +9,7 @@ The format and the rules are documented in docs/flows.md.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from flows.build import build_flow
@@ -155,23 +152,12 @@ def _load(
 
 
 def _import(registry: Registry, dotted: str, folder: Path) -> str | None:
-    """Import a person's module (with the flow's folder on sys.path); a message on failure."""
+    """Import a person's module (their folder's modules first, never shadowing ours: see
+    flows/person_modules.py); a message on failure."""
+    from flows.person_modules import describe_import_error, import_person_module
+
     try:
-        with _on_sys_path(folder):
-            registry.add_module(importlib.import_module(dotted))
+        registry.add_module(import_person_module(dotted, folder))
     except Exception as exc:  # any error in a person's module becomes one line, not a traceback
-        return f"cannot import module '{dotted}': {type(exc).__name__}: {exc}"
+        return describe_import_error(dotted, exc, folder)
     return None
-
-
-@contextmanager
-def _on_sys_path(folder: Path) -> Iterator[None]:
-    entry = str(folder.resolve())
-    added = entry not in sys.path
-    if added:
-        sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        if added and entry in sys.path:
-            sys.path.remove(entry)

@@ -116,6 +116,7 @@ class CallOllama(PocketNode):
                 return self._start(prep_res, attempt)  # a 400 here is a failure too
         except OllamaError as exc:
             if exc.transient:
+                self._announce_retry(exc, attempt)
                 raise  # the only thing PocketFlow retries
             return CallFailure(exc, attempt)
         except Exception as exc:  # a bug: raised once from post, not dressed up as Ollama's
@@ -187,6 +188,17 @@ class CallOllama(PocketNode):
         if first or not getattr(stream, "thinking_chunks", 0):  # else StreamReply counts
             self.deps.sink.status("")
         return Started(stream=stream, first=first, ticket=ticket, attempts=attempt, queue=queue)
+
+    def _announce_retry(self, error: OllamaError, attempt: int) -> None:
+        """Before the wait: what failed, the next attempt and how long until it, on the status
+        line (`Ollama unreachable; retrying (2/4) in 2 s…`). Nothing after the last attempt."""
+        if attempt >= self.max_retries:
+            return
+        wait = self.backoff * 2 ** (attempt - 1)  # the wait before it, give or take the jitter
+        shown = f"{wait:.0f}" if wait >= 1 else f"{wait:.1f}"
+        self.deps.sink.status(
+            f"{error.brief()}; retrying ({attempt + 1}/{self.max_retries}) in {shown} s…"
+        )
 
     def _pull_or_explain(self, model: str) -> bool:
         """Pull a missing model when auto_pull is on (True); else raise the line that says how.

@@ -39,7 +39,8 @@ class ChatRig:
         self.llm = OllamaService(standin.url, self.settings.ollama, self.clock)
         self.sink = RecordingSink()
         self.deps = Deps(self.settings, self.store, self.llm, self.sink, self.clock, gate)
-        self.flow = build_flow(load_flow("chat", builtin_registry()), self.deps)
+        self.flow = build_flow(load_flow("chat", builtin_registry()), self.deps,
+                               self.settings.retry)  # fmt: skip
         self.session_id: str | None = None
 
     def turn(self, text: str, **inputs: Any) -> dict[str, Any]:

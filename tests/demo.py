@@ -2,20 +2,22 @@
 
 Starts the stand-in on a free loopback port with a friendly scripted model, then opens
 `python main.py chat` against it with a throw-away data dir. Everything on screen comes from
-the real app; only the "model" is scripted.
+the real app; only the "model" is scripted. The chat runs as the terminal's foreground job
+(cli/foreground.py): Ctrl+C stops a reply and stays, as in `make chat`, and the terminal's
+modes are restored whatever happens to the chat.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cli.foreground import run_in_foreground
 from tests.standin.models import default_models
 from tests.standin.server import StandIn
 
@@ -63,10 +65,8 @@ def main() -> int:
     print(BANNER, file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="pocketchat-demo-") as data_dir:
         env = {**os.environ, "POCKETCHAT_DATA_DIR": data_dir, "OLLAMA_HOST": server.url}
-        try:
-            code = subprocess.call([sys.executable, str(ROOT / "main.py"), "chat"], env=env)
-        except KeyboardInterrupt:
-            code = 130
+        try:  # Ctrl+C reaches the chat alone (its own process group): it stops a reply
+            code = run_in_foreground([sys.executable, str(ROOT / "main.py"), "chat"], env)
         finally:
             server.stop()
     return code

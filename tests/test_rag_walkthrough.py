@@ -31,23 +31,23 @@ def _block(name: str) -> str:
 
 
 def _commands() -> list[tuple[list[str], list[str]]]:
-    """Every `python main.py` command in document order (shell blocks and inline spans), with
+    """Every `pocketchat` command in document order (shell blocks and inline spans), with
     the `# ` lines under it in its block: what it prints."""
     found: list[tuple[int, list[str], list[str]]] = []
     text = _text()
     for block in re.finditer(r"```sh\n(.*?)```", text, re.S):
         lines = block.group(1).replace("\\\n", " ").splitlines()
         for i, line in enumerate(lines):
-            if line.startswith("python main.py "):
+            if line.startswith("pocketchat "):
                 printed = []
                 for after in lines[i + 1 :]:
                     if not after.startswith("# "):
                         break
                     printed.append(after[2:])
-                found.append((block.start() + i, shlex.split(line)[2:], printed))
+                found.append((block.start() + i, shlex.split(line)[1:], printed))
     prose = re.sub(r"```.*?```", lambda m: " " * len(m.group(0)), text, flags=re.S)
-    for span in re.finditer(r"`(python main\.py [^`]+)`", prose):
-        found.append((span.start(), shlex.split(span.group(1))[2:], []))
+    for span in re.finditer(r"`(pocketchat [^`]+)`", prose):
+        found.append((span.start(), shlex.split(span.group(1))[1:], []))
     return [(args, printed) for _, args, printed in sorted(found, key=lambda f: f[0])]
 
 

@@ -26,6 +26,10 @@ class OllamaError(Exception):
     def what(self) -> str:
         return f"Ollama request failed: {self.detail}"
 
+    def brief(self) -> str:
+        """A few words for a status line ("Ollama unreachable; retrying (2/4) in 2 s…")."""
+        return "Ollama request failed"
+
     def todo(self) -> str:
         return "see the log for details."
 
@@ -47,6 +51,9 @@ class OllamaUnavailable(OllamaError):
             return f"Ollama did not answer in time ({self.detail})"
         return f"Cannot reach Ollama ({self.detail})"
 
+    def brief(self) -> str:
+        return "Ollama did not answer in time" if self.timeout else "Ollama unreachable"
+
     def todo(self) -> str:
         if self.timeout:
             return "the model may still be loading: try again, or raise ollama.first_byte_timeout."
@@ -64,6 +71,9 @@ class OllamaBusy(OllamaError):
     def what(self) -> str:
         return "Ollama is busy (too many requests waiting)"
 
+    def brief(self) -> str:
+        return "Ollama busy"
+
     def todo(self) -> str:
         return "wait a moment and try again."
 
@@ -75,6 +85,9 @@ class OllamaServerError(OllamaError):
 
     def what(self) -> str:
         return f"Ollama failed: {self.detail}"
+
+    def brief(self) -> str:
+        return "Ollama failed"
 
     def todo(self) -> str:
         return "try again, or pick a smaller model; `ollama ps` and the server log say more."

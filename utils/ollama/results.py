@@ -75,6 +75,12 @@ class ModelDetails:
     parameter_size: str | None = None
     quantization: str | None = None
 
+    @property
+    def embedding_only(self) -> bool:
+        """It only embeds (`capabilities` without `completion`), so it cannot chat. An Ollama
+        too old to list capabilities says nothing: then the model counts as able to chat."""
+        return bool(self.capabilities) and "completion" not in self.capabilities
+
 
 @dataclass(frozen=True)
 class RunningModel:
