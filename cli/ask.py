@@ -66,7 +66,7 @@ def ask(
     if session_id:
         sid = store.resolve_session(session_id).id
     elif continue_:
-        latest = store.latest_session()
+        latest = store.latest_session(conversation=True)  # never a `flow run` batch
         if latest is None:
             raise click.UsageError("there is no session to continue; drop -c to start one")
         sid = latest.id
@@ -93,6 +93,7 @@ def ask(
         system=system,
         options=parsed or None,
         title=None if sid else title_from(text),
+        origin="ask",
     )
     turn = shared.get("turn") or {}
     status = turn.get("status", "failed")

@@ -57,7 +57,7 @@ def chat(
     if session_id:
         session = store.resolve_session(session_id)
     elif continue_:
-        session = store.latest_session()
+        session = store.latest_session(conversation=True)  # never a `flow run` batch
         if session is None:
             raise click.UsageError("there is no session to continue; drop -c to start one")
     repl = Repl(

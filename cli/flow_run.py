@@ -143,6 +143,7 @@ class _Batch:
                 shared["collection"] = self.collection
             if "user_message" in shared and not shared.get("session_id"):
                 shared.setdefault("title", f"flow run {self.batch} line {number}")
+            shared["origin"] = "flow-run"  # a new session is a batch one (`sessions list --all`)
             shared["_store"] = store
             run_turn(self.graph, shared)
             outputs = outputs_of(shared, time.monotonic() - t0, self.keep)

@@ -115,6 +115,7 @@ class Repl:
                 options=self.pending_options or None,
                 title=self.pending_title or (None if self.session else title_from(cleaned)),
                 context_mode=self.pending_context_mode,
+                origin="chat",
             )
         except KeyboardInterrupt:
             self.sink.reply_done()

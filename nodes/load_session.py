@@ -37,6 +37,7 @@ class LoadInput:
     request_id: str | None
     regenerate: bool
     context_mode: str | None
+    origin: str | None
 
 
 class LoadSession(PocketNode):
@@ -59,6 +60,7 @@ class LoadSession(PocketNode):
             request_id=shared.get("request_id"),
             regenerate=bool(shared.get("regenerate")),
             context_mode=shared.get("context_mode"),
+            origin=shared.get("origin"),
         )
 
     def exec(self, prep_res: LoadInput) -> LoadInput:
@@ -82,6 +84,7 @@ class LoadSession(PocketNode):
                 system=exec_res.system,
                 options=exec_res.options,
                 context_mode=exec_res.context_mode or self.deps.settings.chat.context_mode,
+                origin=exec_res.origin,
             )
         else:
             session = self._apply_changes(session, exec_res)

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from utils.store.contract import SqlStore, Store
     from utils.store.flow_runs_sql import FlowRun
     from utils.store.models import (
+        BATCH_ORIGINS,
+        CONVERSATION_ORIGINS,
+        ORIGINS,
         AmbiguousSession,
         Message,
         NewerSchema,
@@ -40,7 +43,10 @@ if TYPE_CHECKING:
     from utils.store.sqlite_store import SqliteStore
 
 __all__ = [
+    "BATCH_ORIGINS",
+    "CONVERSATION_ORIGINS",
     "FULL_CONTENT",
+    "ORIGINS",
     "AmbiguousSession",
     "ChunkRecord",
     "Collection",
@@ -72,6 +78,9 @@ __getattr__ = lazy_exports(
         "FlowRun": "flow_runs_sql",
         "FULL_CONTENT": "parts_sql",
         "AmbiguousSession": "models",
+        "BATCH_ORIGINS": "models",
+        "CONVERSATION_ORIGINS": "models",
+        "ORIGINS": "models",
         "Message": "models",
         "NewerSchema": "models",
         "ReadOnlyStore": "models",

@@ -258,6 +258,19 @@ def m008_lighter_turn_writes(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m009_session_origin(db: Database) -> None:
+    """Where a session came from (`chat`, `ask`, `flow-run`, later `api`), set by the command
+    that starts it: `chat -c` continues a conversation, never a batch run, and `sessions list`
+    hides batch runs. Older rows: a `flow run` title (`flow run <batch> line <n>`) means
+    `flow-run`; the rest stay NULL (unknown, treated as a conversation)."""
+    db.execute("ALTER TABLE sessions ADD COLUMN origin TEXT")
+    db.execute(
+        "UPDATE sessions SET origin = 'flow-run' "
+        "WHERE title GLOB 'flow run [0-9a-f]* line [0-9]*'"
+    )
+
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 

@@ -58,6 +58,7 @@ class Session:
     created_at: str
     updated_at: str
     last_active_at: str
+    origin: str | None = None  # chat | ask | flow-run | api; None: unknown (a conversation)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
@@ -73,7 +74,14 @@ class Session:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             last_active_at=row["last_active_at"],
+            origin=row["origin"] if "origin" in row.keys() else None,
         )
+
+
+# Where a session came from (`sessions.origin`, set by the command that starts it).
+ORIGINS = ("chat", "ask", "flow-run", "api")
+CONVERSATION_ORIGINS = ("chat", "ask")  # what `chat -c` / `ask -c` continue (and NULL: unknown)
+BATCH_ORIGINS = ("flow-run",)  # hidden by `sessions list` unless asked for
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class SessionSummary:
     created_at: str
     updated_at: str
     last_active_at: str
+    origin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ import structlog
 from utils.store import leases
 from utils.store.base import StoreBase
 from utils.store.models import (
+    ORIGINS,
     AmbiguousSession,
     Session,
     SessionNotFound,
-    SessionSummary,
     StoreError,
     dumps,
 )
+from utils.store.session_lists_sql import CONVERSATION_SQL, SessionListsMixin
 
 log = structlog.get_logger()
 
@@ -28,7 +29,7 @@ SESSION_FIELDS = {
 _PREFIX = re.compile(r"[0-9a-f]{4,12}")
 
 
-class SessionsMixin(StoreBase):
+class SessionsMixin(SessionListsMixin, StoreBase):
     @staticmethod
     def _new_id() -> str:
         return secrets.token_hex(6)
@@ -41,7 +42,10 @@ class SessionsMixin(StoreBase):
         system: str | None = None,
         options: dict[str, Any] | None = None,
         context_mode: str = "shared",
+        origin: str | None = None,
     ) -> Session:
+        if origin is not None and origin not in ORIGINS:
+            raise ValueError(f"unknown session origin {origin!r} (one of {', '.join(ORIGINS)})")
         now = self._now()
         session = Session(
             id=self._new_id(),
@@ -55,13 +59,14 @@ class SessionsMixin(StoreBase):
             created_at=now,
             updated_at=now,
             last_active_at=now,
+            origin=origin,
         )
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO sessions (id, title, model, system, options, status, "
-                "context_start_seq, context_mode, created_at, updated_at, last_active_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "context_start_seq, context_mode, created_at, updated_at, last_active_at, "
+                "origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     session.id,
                     title,
@@ -74,11 +79,12 @@ class SessionsMixin(StoreBase):
                     now,
                     now,
                     now,
+                    origin,
                 ],
             )
 
         self._write(insert)
-        log.info("session_created", session_id=session.id, model=model)
+        log.info("session_created", session_id=session.id, model=model, origin=origin)
         return session
 
     def get_session(self, session_id: str) -> Session | None:
@@ -102,8 +108,15 @@ class SessionsMixin(StoreBase):
             )
         return Session.from_row(rows[0])
 
-    def latest_session(self, include_archived: bool = False) -> Session | None:
-        where = "" if include_archived else "WHERE status = 'active'"
+    def latest_session(
+        self, include_archived: bool = False, *, conversation: bool = False
+    ) -> Session | None:
+        """The most recently active session; with `conversation`, the person's last
+        conversation (`chat` or `ask` origin, or unknown), never a batch run."""
+        terms = [] if include_archived else ["status = 'active'"]
+        if conversation:
+            terms.append(CONVERSATION_SQL)
+        where = f"WHERE {' AND '.join(terms)}" if terms else ""
         rows = self._rows(
             f"SELECT * FROM sessions {where} ORDER BY last_active_at DESC, id LIMIT 1", []
         )
@@ -139,29 +152,6 @@ class SessionsMixin(StoreBase):
             conn.execute("UPDATE sessions SET last_active_at = ? WHERE id = ?", [now, session_id])
 
         self._write(touch)
-
-    def list_sessions(self, *, archived: bool = False, limit: int = 50) -> list[SessionSummary]:
-        """Sessions, most recently active first (archived ones only with `archived=True`)."""
-        rows = self._rows(
-            "SELECT s.id, s.title, s.model, s.status, s.created_at, s.updated_at, "
-            "s.last_active_at, (SELECT count(*) FROM messages m WHERE m.session_id = s.id) "
-            "AS n FROM sessions s WHERE s.status = ? "
-            "ORDER BY s.last_active_at DESC, s.id LIMIT ?",
-            ["archived" if archived else "active", limit],
-        )
-        return [
-            SessionSummary(
-                id=r["id"],
-                title=r["title"],
-                model=r["model"],
-                status=r["status"],
-                messages=r["n"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                last_active_at=r["last_active_at"],
-            )
-            for r in rows
-        ]
 
     def archive(self, session_id: str) -> None:
         """Archive one session now; refused while a live lease (an open chat) holds it."""
