@@ -206,3 +206,26 @@ def test_m008_indexes_pinned_and_reindexes_only_changed_content(tmp_path: Path) 
     assert [h.message_id for h in store.search("beacon", 5)] == [hit.message_id]
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     store.close()
+
+
+def test_m009_marks_flow_run_sessions_as_batch_and_leaves_the_rest_unknown(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(fixture_path(8).read_text(encoding="utf-8"))
+    conn.executemany(
+        "INSERT INTO sessions (id, title, model, created_at, updated_at, last_active_at) "
+        "VALUES (?, ?, 'm', 't', 't', 't')",
+        [("ba7c4ba7c4ba", "flow run 521af0c9e1d2 line 1"),
+         ("c4a7c4a70000", "flow run of the mill: a chat title")],
+    )  # fmt: skip
+    conn.commit()
+    conn.close()
+    store = SqliteStore.open(path, FixedClock())
+    found = dict(store.db.execute("SELECT id, origin FROM sessions").fetchall())
+    assert found == {"a1b2c3d4e5f6": None, "0f0f0f0f0f0f": None,
+                     "ba7c4ba7c4ba": "flow-run", "c4a7c4a70000": None}  # fmt: skip
+    assert store.latest_session(conversation=True, include_archived=True) is not None
+    assert [s.id for s in store.list_sessions(origin="flow-run")] == ["ba7c4ba7c4ba"]
+    store.close()

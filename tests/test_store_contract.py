@@ -124,6 +124,35 @@ def test_list_latest_archive_restore_delete(store: Store, clock: FixedClock) -> 
         store.delete_session(new.id)
 
 
+
+def test_origins_latest_conversation_list_and_count(store: Store, clock: FixedClock) -> None:
+    old = store.create_session("m", title="before origins")  # origin unknown: a conversation
+    clock.advance(1)
+    talk = store.create_session("m", title="chat", origin="chat")
+    clock.advance(1)
+    runs = []
+    for n in range(3):
+        clock.advance(1)
+        runs.append(store.create_session("m", title=f"flow run b line {n}", origin="flow-run"))
+    assert (talk.origin, runs[0].origin, old.origin) == ("chat", "flow-run", None)
+    assert store.resolve_session(talk.id).origin == "chat"
+    assert _id(store.latest_session()) == runs[-1].id
+    assert _id(store.latest_session(conversation=True)) == talk.id
+    assert [s.id for s in store.list_sessions()] == [talk.id, old.id]
+    assert [s.origin for s in store.list_sessions()] == ["chat", None]
+    assert len(store.list_sessions(batch=True)) == 5 == store.count_sessions(batch=True)
+    assert store.count_sessions() == 2
+    assert [s.id for s in store.list_sessions(origin="flow-run", limit=2)] == [
+        runs[2].id, runs[1].id]  # fmt: skip
+    assert store.count_sessions(origin="flow-run") == 3
+    assert [s.id for s in store.list_sessions(origin="unknown")] == [old.id]
+    assert len(store.list_sessions(batch=True, limit=None)) == 5
+    store.archive(talk.id)
+    assert _id(store.latest_session(conversation=True)) == old.id
+    assert store.count_sessions(archived=True) == 1
+    with pytest.raises(ValueError):
+        store.create_session("m", origin="cron")
+
 def test_live_lease_pins_a_session_and_expired_does_not(store: Store, clock: FixedClock) -> None:
     s = store.create_session("m")
     clock.advance_days(31)
