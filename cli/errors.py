@@ -3,7 +3,8 @@
 Exit status 2 for bad settings or usage, 1 for everything else. A traceback only with --debug.
 Library errors are recognised by a `user_line()` method (Ollama errors take the host) or by
 their class; a file the system refused (OSError with a file name) is named with the reason;
-anything unexpected is one line that points at the log file, and its traceback goes to that
+an error out of a flow's node names the flow, node, class and file:line (`flows/node_errors.py`);
+anything else unexpected is one line that points at the log file, and its traceback goes to that
 file only (never a second line on stderr). Until the composition root configures logging, log
 lines go to stderr without tracebacks (`quiet_logging`), so a command that fails before it reads
 its settings still prints one line.
@@ -132,6 +133,11 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return 1, f"{exc.filename}: {exc.strerror.lower()}; check the path and its permissions."
     where = getattr(app, "log_path", None)
+    from flows.node_errors import node_line
+
+    in_node = node_line(exc)  # a node of a flow raised: say which, and where in its module
+    if in_node is not None:
+        return 1, in_node + (f" (traceback in {where}, or rerun with --debug)" if where else "")
     hint = f"; details in {where}" if where else ""
     return 1, f"internal error: {type(exc).__name__}: {exc} (rerun with --debug{hint})"
 
@@ -183,7 +189,5 @@ def _drop_tracebacks(
     return event
 
 
-def _keep(
-    _logger: object, _name: str, event: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def _keep(_logger: object, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return event

@@ -3,15 +3,16 @@ two runs' outputs side by side.
 
 Each input line is a JSON object whose keys become the shared store's inputs. A chat-like flow
 starts a new session per line unless the line gives `session_id`. Every line is one row in
-`flow_runs` (one batch id per command) and one line of output; a bad line or a node that raises
-is recorded as failed and the batch goes on. Exit 0 when every line succeeded, else 1.
+`flow_runs` (one batch id per command) and one line of output; a bad line (not JSON, or a key
+whose value does not suit the node that reads it) or a node that raises is recorded as failed,
+named (`line 3: 'user_message' must be text, not 42`; `flow f, node 'x' (Cls, file.py:N): …`),
+and the batch goes on. Exit 0 when every line succeeded, else 1.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,15 +22,8 @@ from typing import Any, TextIO
 import click
 
 from cli._flow_ctx import get_extra_imports, get_search_path
-from cli.flow_summary import (
-    checks,
-    failure_of,
-    outputs_of,
-    read_jsonl,
-    read_text_lines,
-    render,
-    summarise,
-)
+from cli.flow_batch import Batch
+from cli.flow_summary import read_jsonl, read_text_lines, render, summarise
 
 
 @click.command("run")
@@ -98,7 +92,7 @@ def run(
     graph = build_flow(spec, app.deps(sink), app.settings.retry)
     numbered = [(n, text) for n, text in enumerate(lines, start=1) if text.strip()]
     batch = uuid.uuid4().hex[:12]
-    runner = _Batch(app, graph, spec.name, str(spec.file), batch, sink, collection, keep)
+    runner = Batch(app, graph, spec, batch, sink, collection, keep)
     records = []
     with _output(out_path) as out, _progress(len(numbered)) as step:
         for number, text in numbered:
@@ -110,63 +104,10 @@ def run(
     summary = render([(out_path.name if out_path else "run", summarise(records))])
     click.echo(f"batch {batch}: flow {spec.name}, {len(records)} runs", err=out_path is None)
     click.echo(summary, err=out_path is None)
+    if runner.crashed and app.log_path:
+        click.echo(f"tracebacks of the lines that failed in a node: {app.log_path}", err=True)
     if any(r["status"] != "ok" for r in records):
         ctx.exit(1)
-
-
-class _Batch:
-    """Runs one input line on the built flow and records it."""
-
-    def __init__(self, app: Any, graph: Any, name: str, file: str, batch: str, sink: Any,
-                 collection: str | None, keep: tuple[str, ...]) -> None:  # fmt: skip
-        self.app, self.graph, self.name, self.file, self.batch = app, graph, name, file, batch
-        self.sink, self.collection, self.keep = sink, collection, keep
-
-    def one(self, number: int, text: str) -> dict[str, Any]:
-        from cli.errors import describe
-        from flows.turn import run_turn
-        from nodes.base import InputError
-        from utils.store import iso
-
-        clock, store = self.app.clock, self.app.store()
-        started_at, t0 = iso(clock.now()), time.monotonic()
-        notices_before = len(self.sink.notices)
-        inputs: Any = None
-        outputs: dict[str, Any] | None = None
-        error: str | None = None
-        try:
-            inputs = json.loads(text)
-            if not isinstance(inputs, dict):
-                raise InputError(f"line {number} is not a JSON object")
-            shared: dict[str, Any] = dict(inputs)
-            if self.collection and "collection" not in shared:
-                shared["collection"] = self.collection
-            if "user_message" in shared and not shared.get("session_id"):
-                shared.setdefault("title", f"flow run {self.batch} line {number}")
-            shared["origin"] = "flow-run"  # a new session is a batch one (`sessions list --all`)
-            shared["_store"] = store
-            run_turn(self.graph, shared)
-            outputs = outputs_of(shared, time.monotonic() - t0, self.keep)
-            error = failure_of(shared)
-        except json.JSONDecodeError as exc:
-            error = f"line {number}: not JSON ({exc.msg})"
-        except Exception as exc:  # a node raising: recorded, and the batch goes on
-            error = describe(exc, self.app)[1]
-        elapsed = time.monotonic() - t0
-        status = "failed" if error else "ok"
-        record: dict[str, Any] = {"line": number, "batch_id": self.batch,
-                                  "input": inputs if isinstance(inputs, dict) else text,
-                                  "status": status, "error": error, "outputs": outputs}  # fmt: skip
-        if outputs is not None:
-            outputs["notices"] = self.sink.notices[notices_before:]
-        if isinstance(inputs, dict):  # a failed run with expected sources counts as a miss
-            record.update(checks(inputs, outputs or {}))
-        record["run_id"] = store.record_flow_run(
-            batch_id=self.batch, line=number, flow_name=self.name, flow_file=self.file,
-            input_text=text, output=outputs, status=status, error=error, started_at=started_at,
-            finished_at=iso(clock.now()), duration_ms=round(elapsed * 1000, 3),
-        )  # fmt: skip
-        return record
 
 
 @contextmanager

@@ -30,10 +30,17 @@ def sessions() -> None:
 @click.option("--archived", is_flag=True, help="List archived sessions instead of active ones.")
 @click.option("--limit", type=Count(), default=None,
               help="Show at most this many.  [default: 50; --all: no limit]")  # fmt: skip
-@click.option("--all", "all_", is_flag=True,
-              help="Every session: batch ones (`flow run`, hidden by default) too, no limit.")
-@click.option("--origin", type=click.Choice(LIST_ORIGINS),
-              help="Only sessions started by this (unknown: from before origins were kept).")
+@click.option(
+    "--all",
+    "all_",
+    is_flag=True,
+    help="Every session: batch ones (`flow run`, hidden by default) too, no limit.",
+)
+@click.option(
+    "--origin",
+    type=click.Choice(LIST_ORIGINS),
+    help="Only sessions started by this (unknown: from before origins were kept).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of sessions.")
 @click.pass_context
 def list_(

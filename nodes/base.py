@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -51,6 +52,9 @@ class InputError(ValueError):
 
 class PocketNode(_Node):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    # The inputs it reads from whoever runs the flow (a `flow run` line, `ask`...): shared key
+    # -> type hint. `flow run` checks each input line against these (`flows/inputs.py`).
+    inputs: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, deps: Deps) -> None:
         super().__init__(max_retries=1, wait=0)

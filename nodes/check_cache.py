@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -59,6 +60,7 @@ class CacheVerdict:
 
 class CheckCache(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("hit", "miss")
+    inputs: ClassVar[Mapping[str, Any]] = {"user_message": str, "regenerate": bool | None}
 
     def __init__(self, deps: Deps, mode: Literal["check", "fallback"] = "check") -> None:
         super().__init__(deps)

@@ -12,6 +12,7 @@ is the `model` param, else the one the collection was built with, else `rag.embe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +40,7 @@ class EmbedJob:
 
 class EmbedChunks(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
+    inputs: ClassVar[Mapping[str, Any]] = {"collection": str}
 
     def __init__(self, deps: Deps, model: str | None = None, batch_size: int | None = None) -> None:
         super().__init__(deps)

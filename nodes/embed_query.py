@@ -7,8 +7,9 @@ Actions: `default`, or `failed` (unknown collection, embedding error) with share
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nodes.base import Crash, PocketNode, Shared
 from nodes.deps import Deps
@@ -31,6 +32,7 @@ def collection_name(shared: Shared, default: str | None) -> str | None:
 
 class EmbedQuery(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
+    inputs: ClassVar[Mapping[str, Any]] = {"collection": str | None, "user_message": str}
 
     def __init__(self, deps: Deps, model: str | None = None, collection: str | None = None) -> None:
         super().__init__(deps)

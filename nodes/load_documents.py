@@ -9,6 +9,7 @@ told in one line and the next run carries on where this one stopped. Files recor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,6 +54,7 @@ class LoadResult:
 
 class LoadDocuments(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    inputs: ClassVar[Mapping[str, Any]] = {"path": str, "collection": str}
 
     def __init__(
         self, deps: Deps, max_files: int | None = None, max_bytes: int | None = None

@@ -8,6 +8,7 @@ transition note so the new model knows where it stands.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,6 +43,12 @@ class LoadInput:
 
 class LoadSession(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    inputs: ClassVar[Mapping[str, Any]] = {
+        "session_id": str | None, "user_message": str, "regenerate": bool | None,
+        "model": str | None, "system": str | None, "title": str | None,
+        "options": dict[str, Any] | None, "context_mode": str | None, "request_id": str,
+        "origin": str,
+    }  # fmt: skip
 
     def __init__(self, deps: Deps, window: int | None = None) -> None:
         super().__init__(deps)

@@ -7,8 +7,9 @@ nothing changed. shared["collection_info"] is the collection afterwards (or None
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nodes.base import PocketNode, Shared
 from utils.store import Collection, NewDocument
@@ -30,6 +31,7 @@ class SaveInput:
 
 class StoreVectors(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    inputs: ClassVar[Mapping[str, Any]] = {"collection": str}
 
     def prep(self, shared: Shared) -> SaveInput:
         return SaveInput(

@@ -266,8 +266,7 @@ def m009_session_origin(db: Database) -> None:
     `flow-run`; the rest stay NULL (unknown, treated as a conversation)."""
     db.execute("ALTER TABLE sessions ADD COLUMN origin TEXT")
     db.execute(
-        "UPDATE sessions SET origin = 'flow-run' "
-        "WHERE title GLOB 'flow run [0-9a-f]* line [0-9]*'"
+        "UPDATE sessions SET origin = 'flow-run' WHERE title GLOB 'flow run [0-9a-f]* line [0-9]*'"
     )
 
 

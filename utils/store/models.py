@@ -74,7 +74,7 @@ class Session:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             last_active_at=row["last_active_at"],
-            origin=row["origin"] if "origin" in row.keys() else None,
+            origin=row["origin"] if "origin" in row.keys() else None,  # noqa: SIM118 (values)
         )
 
 

@@ -16,14 +16,10 @@ UNKNOWN = "unknown"  # `origin=` for sessions whose origin was never recorded (N
 CONVERSATION_SQL = (
     f"(origin IS NULL OR origin IN ({', '.join(repr(o) for o in CONVERSATION_ORIGINS)}))"
 )
-_NOT_BATCH = (
-    f"(s.origin IS NULL OR s.origin NOT IN ({', '.join(repr(o) for o in BATCH_ORIGINS)}))"
-)
+_NOT_BATCH = f"(s.origin IS NULL OR s.origin NOT IN ({', '.join(repr(o) for o in BATCH_ORIGINS)}))"
 
 
-def session_filter(
-    archived: bool, origin: str | None, batch: bool
-) -> tuple[str, list[Any]]:
+def session_filter(archived: bool, origin: str | None, batch: bool) -> tuple[str, list[Any]]:
     """(WHERE clause, parameters) for sessions of one status, one origin or all but batch."""
     terms, params = ["s.status = ?"], ["archived" if archived else "active"]
     if origin == UNKNOWN:
