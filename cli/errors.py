@@ -82,8 +82,13 @@ def run_guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
         code, line = describe(exc, ctx.obj)
         if debug:
             raise
-        if code == 1 and line.startswith("internal error"):
-            log_to_file("command_crashed", exc)
+        from flows.node_errors import node_line
+
+        in_node = node_line(exc)
+        if code == 1 and (
+            line.startswith("internal error") or (in_node is not None and line.startswith(in_node))
+        ):
+            log_to_file("command_crashed", exc)  # a bug (ours, or in a person's node)
         fail(line, code)
 
 

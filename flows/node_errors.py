@@ -3,7 +3,8 @@
 `StrictFlow` marks an exception that leaves one of its nodes with where it happened (the
 innermost flow marks it first: a sub-flow's node is named, not the sub-flow). `node_line` is
 the one line a person reads for it, e.g.
-`flow my_rag, node 'clean' (Normalise, my_nodes.py:14): KeyError: 'pathh'`: the line is the
+`flow my_rag, node 'clean' (Normalise, my_nodes.py:14): KeyError: 'pathh'` (a built-in node's:
+`internal error in flow …`, a bug of ours): the line is the
 innermost frame of the traceback in the node class's own module (where their code raised, or
 called what raised); the full traceback goes to the log file only.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _ATTR = "_pocketchat_node_failure"
+_OUR_NODES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nodes")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,16 @@ def node_line(exc: BaseException) -> str | None:
         place += f", {os.path.basename(frame[0])}:{frame[1]}"
     text = " ".join(str(exc).split())  # one line, whatever the message holds
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return f"flow {where.flow}, node '{where.node}' ({place}): {detail}"
+    lead = "internal error in flow" if is_builtin(where.cls) else "flow"  # our bug, not theirs
+    return f"{lead} {where.flow}, node '{where.node}' ({place}): {detail}"
+
+
+def is_builtin(cls: type[Any]) -> bool:
+    """A node class of pocketchat's own `nodes` package (a person's class is theirs)."""
+    files = _files_of(cls)
+    return cls.__module__.startswith("nodes.") and any(
+        os.path.dirname(f) == _OUR_NODES for f in files
+    )
 
 
 def raising_frame(exc: BaseException, cls: type[Any]) -> tuple[str, int] | None:

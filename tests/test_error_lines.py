@@ -168,8 +168,9 @@ def test_a_garbage_queue_file_is_named_with_what_to_do(tmp_path: Path) -> None:
 
 
 def test_an_internal_error_is_one_line_and_its_traceback_only_in_the_log(tmp_path: Path) -> None:
-    """A real bug (a node that raises) is the one `internal error` line naming the log; the
-    traceback goes to pocketchat.log, and no `[error] command_crashed` line joins it."""
+    """A real bug (a person's node that raises) is one line naming the flow, node, class and
+    file:line, and the log; the traceback goes to pocketchat.log, and no `[error]
+    command_crashed` line joins it."""
     (tmp_path / "boom_nodes.py").write_text(
         "from nodes.base import PocketNode\n\n"
         "class Boom(PocketNode):\n"
@@ -190,8 +191,8 @@ def test_an_internal_error_is_one_line_and_its_traceback_only_in_the_log(tmp_pat
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert errors == [
-        "Error: internal error: ZeroDivisionError: a bug "
-        f"(rerun with --debug; details in {data / 'pocketchat.log'})"
+        "Error: flow boom, node 'b' (Boom, boom_nodes.py:5): ZeroDivisionError: a bug "
+        f"(traceback in {data / 'pocketchat.log'}, or rerun with --debug)"
     ]
     log = (data / "pocketchat.log").read_text(encoding="utf-8")
     assert "command_crashed" in log and "ZeroDivisionError" in log
