@@ -12,9 +12,7 @@ import click
 
 from cli._ctx import get_settings, get_store, store_errors
 from cli.params import Count, Days
-
-DEFAULT_LIMIT = 50
-LIST_ORIGINS = ("chat", "ask", "flow-run", "api", "unknown")  # `sessions list --origin`
+from cli.sessions_list import list_
 
 
 def _echo_json(data: Any) -> None:
@@ -26,65 +24,7 @@ def sessions() -> None:
     """Saved conversations: list, show, search, export, archive, restore, delete."""
 
 
-@sessions.command("list")
-@click.option("--archived", is_flag=True, help="List archived sessions instead of active ones.")
-@click.option("--limit", type=Count(), default=None,
-              help="Show at most this many.  [default: 50; --all: no limit]")  # fmt: skip
-@click.option(
-    "--all",
-    "all_",
-    is_flag=True,
-    help="Every session: batch ones (`flow run`, hidden by default) too, no limit.",
-)
-@click.option(
-    "--origin",
-    type=click.Choice(LIST_ORIGINS),
-    help="Only sessions started by this (unknown: from before origins were kept).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of sessions.")
-@click.pass_context
-def list_(
-    ctx: click.Context, archived: bool, limit: int | None, all_: bool, origin: str | None,
-    as_json: bool,
-) -> None:  # fmt: skip
-    """List sessions, most recently active first; batch sessions (`flow run`) only with --all
-    or --origin flow-run."""
-    if limit is None and not all_:
-        limit = DEFAULT_LIMIT
-    with store_errors():
-        store = get_store(ctx)
-        rows = store.list_sessions(archived=archived, limit=limit, origin=origin, batch=all_)
-        total = store.count_sessions(archived=archived, origin=origin, batch=all_)
-        hidden = 0 if all_ or origin else (
-            store.count_sessions(archived=archived, batch=True) - total
-        )  # fmt: skip
-    if as_json:
-        _echo_json([dataclasses.asdict(r) for r in rows])
-    else:
-        _print_sessions(rows, archived)
-    for line in list_hints(len(rows), total, hidden):
-        click.echo(line, err=True)
-
-
-def _print_sessions(rows: list[Any], archived: bool) -> None:
-    if not rows:
-        click.echo("no archived sessions" if archived else "no sessions yet")
-    for r in rows:
-        title = r.title or "(untitled)"
-        origin = r.origin or "unknown"
-        click.echo(f"{r.id}  {r.last_active_at[:16]}  {r.messages:>5} msgs  {origin:<8}  "
-                   f"{r.model}  {title}")  # fmt: skip
-
-
-def list_hints(shown: int, total: int, hidden: int) -> list[str]:
-    """What the listing left out: more than the limit, and batch sessions hidden."""
-    lines = []
-    if total > shown:
-        lines.append(f"{shown} of {total} shown; --limit N or --all")
-    if hidden:
-        lines.append(f"{hidden} batch session(s) from `flow run` hidden; --all or "
-                     "--origin flow-run shows them")  # fmt: skip
-    return lines
+sessions.add_command(list_)
 
 
 @sessions.command()
