@@ -332,6 +332,8 @@ def test_requests_are_recorded(client: ollama.Client, standin: StandIn) -> None:
     with pytest.raises(ollama.ResponseError):
         client.chat("missing", MSG)
     ok, missing = standin.requests
+    # the server marks a request ended after its last byte is written: the client can be first
+    assert ok.done_event.wait(2.0) and missing.done_event.wait(2.0)
     assert (ok.method, ok.path, ok.outcome, ok.status) == ("POST", "/api/chat", "ok", 200)
     assert ok.body["messages"] == MSG and ok.body["stream"] is False
     assert ok.body["options"] == {"temperature": 0}
