@@ -39,9 +39,13 @@ def list_(ctx: click.Context, archived: bool, limit: int, as_json: bool) -> None
         return
     if not rows:
         click.echo("no archived sessions" if archived else "no sessions yet")
-    for r in rows:
-        title = r.title or "(untitled)"
-        click.echo(f"{r.id}  {r.last_active_at[:16]}  {r.messages:>5} msgs  {r.model}  {title}")
+    if rows:
+        from cli.table import table
+
+        cells = [(r.id, r.last_active_at[:16].replace("T", " "), str(r.messages), r.model,
+                  r.title or "(untitled)") for r in rows]  # fmt: skip
+        for line in table(("ID", "LAST ACTIVE", "MSGS", "MODEL", "TITLE"), cells, right={2}):
+            click.echo(line)
 
 
 @sessions.command()
@@ -152,6 +156,9 @@ def restore(ctx: click.Context, session_id: str) -> None:
     with store_errors():
         store = get_store(ctx)
         session = store.resolve_session(session_id)
+        if session.status != "archived":
+            click.echo(f"{session.id} is not archived (it is {session.status}): nothing to restore")
+            return
         store.restore(session.id)
     click.echo(f"restored {session.id}")
 
