@@ -20,8 +20,8 @@ Check = tuple[str, str, str]  # (level, name, text)
 @click.option("-m", "--model", help="The model to look for (default: the config's).")
 @click.pass_obj
 def doctor(app: Any, host: str | None, model: str | None) -> None:
-    """Check Ollama, the model, the database, free disk, the request queue and the config
-    files in effect."""
+    """Check Ollama, the model, the database, free disk, the request queue, the config files
+    in effect and how RAG flows search."""
     app.override(host=host, model=model)
     if not _config_loads(app):
         raise SystemExit(1)
@@ -32,6 +32,7 @@ def doctor(app: Any, host: str | None, model: str | None) -> None:
         _database,
         _disk,
         _queue,
+        _search,
     ]
     failed = False
     for check in checks:
@@ -151,3 +152,10 @@ def _queue(app: Any) -> Check:
         )
     holding = sum(1 for t in tickets if t.row.state == "holding")
     return "ok", "queue", f"{holding} holding, {len(tickets) - holding} waiting ({path})"
+
+
+def _search(app: Any) -> Check:
+    """How RAG flows search a collection (numpy's exact scan; whether sqlite-vec could load)."""
+    from utils.rag import sqlite_vec_status
+
+    return "ok", "search", sqlite_vec_status()[1]
