@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, Row, row
+from bench.common import ROOT, Row, row, target
 from tests.standin import StandIn, replies
 
 RUNS = 10
@@ -91,9 +91,8 @@ def run() -> list[Row]:
             theirs_s.append(_timed(theirs, llm_env)[0])
     a, b = statistics.median(ours_s), statistics.median(theirs_s)
     ratio = a / b
-    verdict = "met" if ratio <= TARGET else "MISSED"
     return [
         row("ask_vs_llm", "pocketchat ask hi", a * 1000, "ms", f"median of {RUNS}, interleaved"),
         row("ask_vs_llm", f"llm -m {MODEL} hi (llm-ollama)", b * 1000, "ms", f"median of {RUNS}"),
-        row("ask_vs_llm", "ask / llm", ratio, "x", f"target: at most {TARGET} ({verdict})"),
+        row("ask_vs_llm", "ask / llm", ratio, "x", target(ratio, TARGET, at_most=True)),
     ]

@@ -43,3 +43,11 @@ def run_python(args: Sequence[str], env: dict[str, str] | None = None) -> None:
         stderr=subprocess.DEVNULL,
         check=True,
     )
+
+
+def target(value: float, limit: float, *, at_most: bool, unit: str = "", what: str = "") -> str:
+    """The note of a row with a target, with its verdict said plainly:
+    `target: at least 95%: met`, or `target: at most 150 ms: MISSED` when it misses."""
+    met = value <= limit if at_most else value >= limit
+    bound = f"{'at most' if at_most else 'at least'} {limit:g}{unit}"
+    return f"{what + '; ' if what else ''}target: {bound}: {'met' if met else 'MISSED'}"

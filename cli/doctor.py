@@ -1,6 +1,7 @@
 """`doctor`: one line each — ok, warn or fail — for what pocketchat depends on.
 
-Exit status 0 when nothing fails (warnings allowed), 1 otherwise.
+Exit status 0 when nothing fails (warnings allowed), 1 otherwise. A config that does not load
+is the one thing reported: each of its problems once, on its own line.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ Check = tuple[str, str, str]  # (level, name, text)
 @click.option("-m", "--model", help="The model to look for (default: the config's).")
 @click.pass_obj
 def doctor(app: Any, host: str | None, model: str | None) -> None:
-    """Check Ollama, the model, the database, free disk, the request queue and the config
-    files in effect."""
+    """Check Ollama, the model, the database, free disk, the request queue, the config files
+    in effect and how RAG flows search."""
     app.override(host=host, model=model)
+    if not _config_loads(app):
+        raise SystemExit(1)
     checks: list[Callable[[Any], Check]] = [
         _config,
         _ollama,
@@ -29,6 +32,7 @@ def doctor(app: Any, host: str | None, model: str | None) -> None:
         _database,
         _disk,
         _queue,
+        _search,
     ]
     failed = False
     for check in checks:
@@ -47,6 +51,21 @@ def _line(exc: BaseException, app: Any) -> str:
     if callable(user_line):
         return str(user_line(app.host_display))
     return str(exc)
+
+
+def _config_loads(app: Any) -> bool:
+    """With a config that does not load, each of its problems on a line of its own, once,
+    and nothing else: every other check would only repeat the first one."""
+    from config.settings import SettingsError
+
+    try:
+        app.settings  # noqa: B018  (loads the settings)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            click.echo(f"{'fail':<4}  {'config':<9} {problem}")
+        click.echo("(the other checks run once the config loads)")
+        return False
+    return True
 
 
 def _config(app: Any) -> Check:
@@ -133,3 +152,10 @@ def _queue(app: Any) -> Check:
         )
     holding = sum(1 for t in tickets if t.row.state == "holding")
     return "ok", "queue", f"{holding} holding, {len(tickets) - holding} waiting ({path})"
+
+
+def _search(app: Any) -> Check:
+    """How RAG flows search a collection (numpy's exact scan; whether sqlite-vec could load)."""
+    from utils.rag import sqlite_vec_status
+
+    return "ok", "search", sqlite_vec_status()[1]

@@ -29,10 +29,11 @@ def list_flows(ctx: click.Context) -> None:
     if not found:
         click.echo("no flows found")
         return
+    from cli.table import table
+
     rows = [(*_summary(path), str(path)) for path in found.values()]
-    width = max(len(name) for name, _, _ in rows)
-    for name, description, file in rows:
-        click.echo(f"{name:<{width}}  {description}  ({file})")
+    for line in table(("NAME", "DESCRIPTION", "FILE"), rows, limits={1: 60}):
+        click.echo(line)
 
 
 @flow.command("show")

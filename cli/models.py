@@ -55,11 +55,12 @@ def list_cmd(ctx: click.Context) -> None:
     if not found:
         click.echo("No models installed. Try: ollama pull llama3.2:1b")
         return
-    for m in sorted(found, key=lambda m: m.name):
-        click.echo(
-            f"{m.name:<32} {_size(m.size):>9}  {m.family or '-':<12} "
-            f"{m.parameter_size or '-':<8} {m.quantization or '-'}"
-        )
+    from cli.table import table
+
+    cells = [(m.name, _size(m.size), m.family or "-", m.parameter_size or "-",
+              m.quantization or "-") for m in sorted(found, key=lambda m: m.name)]  # fmt: skip
+    for line in table(("NAME", "SIZE", "FAMILY", "PARAMETERS", "QUANTIZATION"), cells, right={1}):
+        click.echo(line)
 
 
 @models.command("show")

@@ -61,15 +61,14 @@ def status(app: Any) -> None:
         return
     now = app.clock.now()
     tickets = views(rows, now, settings.ticket_ttl_seconds)
-    table = [("HOST", "TICKET", "STATE", "PID", "MACHINE", "AGE", "HEARTBEAT", "PROCESS")]
-    for view in tickets:
-        row = view.row
-        table.append((row.host, str(row.id), row.state, str(row.pid or "?"), row.machine or "?",
-                      ago(now - row.created_at), ago(now - row.heartbeat_at),
-                      view.status))  # fmt: skip
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    from cli.table import table
+
+    cells = [(v.row.host, str(v.row.id), v.row.state, str(v.row.pid or "?"), v.row.machine or "?",
+              ago(now - v.row.created_at), ago(now - v.row.heartbeat_at), v.status)
+             for v in tickets]  # fmt: skip
+    header = ("HOST", "TICKET", "STATE", "PID", "MACHINE", "AGE", "HEARTBEAT", "PROCESS")
+    for line in table(header, cells):
+        click.echo(line)
     found = problems(tickets, now, settings.ticket_ttl_seconds, settings.slots)
     if found:
         click.echo(f"{len(found)} problem(s): " + "; ".join(found), err=True)

@@ -46,9 +46,13 @@ def ingest(
     from cli.turns import TurnRunner
 
     app.override(host=host, **{"rag.max_files": max_files, "rag.max_bytes": max_bytes})
-    runner = TurnRunner(app, TerminalSink(), flow_source)
+    sink = TerminalSink()
+    runner = TurnRunner(app, sink, flow_source)
     with store_errors():
-        shared = runner.turn(path=str(path), collection=collection)
+        try:
+            shared = runner.turn(path=str(path), collection=collection)
+        finally:
+            sink.reply_done()  # a progress line left unfinished is cleared before what follows
     if shared.get("error"):
         raise click.ClickException(str(shared["error"]["line"]))
     click.echo(_summary(shared))
@@ -70,18 +74,18 @@ def _summary(shared: dict[str, Any]) -> str:
 @click.pass_obj
 def list_collections(app: Any) -> None:
     """Every collection: documents, chunks, embedding model, last change."""
-    from utils.rag import sqlite_vec_status
+    from cli.table import table
 
     with store_errors():
         found = app.store().rag_collections()
     if not found:
         click.echo("no collections yet: `rag ingest PATH --collection NAME`")
         return
-    width = max(len(c.name) for c in found)
-    for c in found:
-        click.echo(f"{c.name:<{width}}  {c.documents:>5} docs  {c.chunks:>6} chunks  "
-                   f"{c.embed_model or '-'}  {c.updated_at[:16]}")  # fmt: skip
-    click.echo(f"(search: {sqlite_vec_status()[1]})", err=True)
+    cells = [(c.name, f"{c.documents:,}", f"{c.chunks:,}", c.embed_model or "-",
+              c.updated_at[:16].replace("T", " ")) for c in found]  # fmt: skip
+    for line in table(("COLLECTION", "DOCUMENTS", "CHUNKS", "EMBEDDING MODEL", "UPDATED"), cells,
+                      right={1, 2}):  # fmt: skip
+        click.echo(line)
 
 
 @rag.command()

@@ -135,6 +135,9 @@ def restore(ctx: click.Context, session_id: str) -> None:
     with store_errors():
         store = get_store(ctx)
         session = store.resolve_session(session_id)
+        if session.status != "archived":
+            click.echo(f"{session.id} is not archived (it is {session.status}): nothing to restore")
+            return
         store.restore(session.id)
     click.echo(f"restored {session.id}")
 

@@ -59,11 +59,14 @@ def list_(
 def _print_sessions(rows: list[Any], archived: bool) -> None:
     if not rows:
         click.echo("no archived sessions" if archived else "no sessions yet")
-    for r in rows:
-        title = r.title or "(untitled)"
-        origin = r.origin or "unknown"
-        click.echo(f"{r.id}  {r.last_active_at[:16]}  {r.messages:>5} msgs  {origin:<8}  "
-                   f"{r.model}  {title}")  # fmt: skip
+        return
+    from cli.table import table
+
+    cells = [(r.id, r.last_active_at[:16].replace("T", " "), str(r.messages),
+              r.origin or "unknown", r.model, r.title or "(untitled)") for r in rows]  # fmt: skip
+    header = ("ID", "LAST ACTIVE", "MSGS", "ORIGIN", "MODEL", "TITLE")
+    for line in table(header, cells, right={2}):
+        click.echo(line)
 
 
 def list_hints(shown: int, total: int, hidden: int) -> list[str]:

@@ -74,14 +74,16 @@ class TerminalSink:
             self.err.write(f"[{text}]\n" if not text.startswith("(") else f"{text}\n")
             self.err.flush()
 
-    def progress(self, label: str, completed: int, total: int | None) -> None:
+    def progress(self, label: str, completed: int, total: int | None, unit: str = "bytes") -> None:
         with self._lock:
             if self.live:
-                shown = f"{label} {_percent(completed, total)}" if total else label
-                self.err.write(f"\r\x1b[2K{shown}")
-                self._status_shown = True
+                shown = f"{label} {_percent(completed, total, unit)}" if total else label
+                done = bool(total) and completed >= (total or 0)
+                self.err.write(f"\r\x1b[2K{shown}" + ("\n" if done else ""))
+                self._status_shown = not done  # a finished job's line stays, ended
             elif label != self._last_label:
-                self.err.write(f"{label}\n")
+                counted = f" {total:,} {unit}" if total and unit != "bytes" else ""
+                self.err.write(f"{label}{counted}\n")
             self._last_label = label
             self.err.flush()
 
@@ -136,6 +138,10 @@ class _PlainWait:
             self.err.flush()
 
 
-def _percent(completed: int, total: int) -> str:
+def _percent(completed: int, total: int, unit: str) -> str:
+    """` 42.0% (12/30 MiB)` for bytes, ` 40.0% (12/30 chunks)` for anything counted."""
+    share = f"{100 * completed / total:5.1f}%"
+    if unit != "bytes":
+        return f"{share} ({completed:,}/{total:,} {unit})"
     mib = 1024 * 1024
-    return f"{100 * completed / total:5.1f}% ({completed / mib:,.0f}/{total / mib:,.0f} MiB)"
+    return f"{share} ({completed / mib:,.0f}/{total / mib:,.0f} MiB)"

@@ -7,9 +7,11 @@ module and the command modules never import it back (they register in cli/slash_
 from __future__ import annotations
 
 import difflib
+import shutil
+import textwrap
 from typing import TYPE_CHECKING
 
-from cli.slash_registry import COMMANDS, command, say
+from cli.slash_registry import ARGS, COMMANDS, command, say
 
 if TYPE_CHECKING:
     from cli.repl import Repl
@@ -34,11 +36,28 @@ def dispatch(repl: Repl, line: str) -> None:
 
 @command("help", "list the commands")
 def _help(repl: Repl, arg: str) -> None:
-    for name, (_fn, text) in COMMANDS.items():
-        say(f"  /{name:<10} {text}")
-    say('  """        start and end a message of several lines')
-    say("  Ctrl+X Ctrl+E writes the message in $EDITOR; Up/Down and Ctrl+R search your history.")
-    say("  Ctrl+C stops a reply (you stay in the chat); Ctrl+D leaves.")
+    for line in help_lines(shutil.get_terminal_size().columns):
+        say(line)
+
+
+def help_lines(columns: int) -> list[str]:
+    """/help: each command with what it takes in one column, what it does in the next
+    (wrapped under itself on a narrow terminal), then the keys."""
+    usage = [(f"/{name} {ARGS.get(name, '')}".rstrip(), text)
+             for name, (_fn, text) in COMMANDS.items()]  # fmt: skip
+    usage.append(('"""', "start and end a message of several lines"))
+    width = max(len(u) for u, _ in usage)
+    room = max(30, columns - width - 5)
+    lines = []
+    for left, text in usage:
+        wrapped = textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+        lines.append(f"  {left:<{width}}  {wrapped[0]}")
+        lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
+    return [
+        *lines,
+        "  Ctrl+X Ctrl+E writes the message in $EDITOR; Up/Down and Ctrl+R search your history.",
+        "  Ctrl+C stops a reply (you stay in the chat); Ctrl+D leaves.",
+    ]
 
 
 @command("bye", "leave the chat")

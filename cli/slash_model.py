@@ -29,7 +29,7 @@ def _embedding_only(repl: Repl, name: str) -> bool:
         return False
 
 
-@command("model", "[NAME] list the models, or switch to NAME")
+@command("model", "list the models, or switch to NAME", args="[NAME]")
 def _model(repl: Repl, arg: str) -> None:
     if not arg:
         running = {m.name for m in repl.llm.running()}
@@ -67,7 +67,9 @@ def _model(repl: Repl, arg: str) -> None:
         repl.start_warmup(arg)
 
 
-@command("system", "[TEXT|--clear] show the system prompt, set it to TEXT, or clear it")
+@command(
+    "system", "show the system prompt, set it to TEXT, or clear it", args="[TEXT|--clear]"
+)
 def _system(repl: Repl, arg: str) -> None:
     if not arg:
         current = repl.pending_system or (repl.session.system if repl.session else None)
@@ -91,9 +93,9 @@ def _system(repl: Repl, arg: str) -> None:
 
 @command(
     "set",
-    "KEY VALUE set a model option, or cache on|off, keep_alive 30m, think true|false, "
-    "context shared|per-model;"
-    " /set alone shows them",
+    "set a model option, or cache on|off, keep_alive 30m, think true|false, "
+    "context shared|per-model; /set alone shows them",
+    args="KEY VALUE",
 )
 def _set(repl: Repl, arg: str) -> None:
     from utils.ollama import parse_option, validate_options
@@ -103,7 +105,7 @@ def _set(repl: Repl, arg: str) -> None:
         if not current:
             say("(no options set: the model's defaults apply)")
         for key, value in sorted(current.items()):
-            say(f"  {key} = {value}")
+            say(f"  {key} = {_shown(key, value)}")
         say(f"  context = {_context_mode(repl)}")
         return
     key, _, value = arg.partition(" ")
@@ -127,7 +129,15 @@ def _set(repl: Repl, arg: str) -> None:
         repl.session = repl.store.get_session(repl.session.id)
     else:
         repl.pending_options.update(parsed)
-    say(f"Set {key} = {next(iter(parsed.values()))}.")
+    shown = _shown(key, next(iter(parsed.values())))
+    say(f"cache: {shown}" if key == "cache" else f"Set {key} = {shown}.")
+
+
+def _shown(key: str, value: object) -> str:
+    """A value as it is typed: cache on/off, other switches true/false."""
+    if isinstance(value, bool):
+        return ("on" if value else "off") if key == "cache" else str(value).lower()
+    return str(value)
 
 
 def _context_mode(repl: Repl) -> str:

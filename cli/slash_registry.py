@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Repl", str], None]
 COMMANDS: dict[str, tuple[Handler, str]] = {}
+ARGS: dict[str, str] = {}  # what a command takes, as /help shows it: "[NAME]", "KEY VALUE"
 
 
-def command(name: str, help_text: str) -> Callable[[Handler], Handler]:
+def command(name: str, help_text: str, args: str = "") -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = (fn, help_text)
+        ARGS[name] = args
         return fn
 
     return register

@@ -25,7 +25,7 @@ def _sessions(repl: Repl, arg: str) -> None:
         )
 
 
-@command("load", "ID continue another session")
+@command("load", "continue another session", args="ID")
 def _load(repl: Repl, arg: str) -> None:
     if not arg:
         raise click.UsageError("/load needs a session id (see /sessions)")
@@ -37,14 +37,14 @@ def _load(repl: Repl, arg: str) -> None:
     say(f"Loaded {session.id} ({session.title or 'untitled'}), model {session.model}.")
 
 
-@command("new", "[TITLE] start a new session")
+@command("new", "start a new session", args="[TITLE]")
 def _new(repl: Repl, arg: str) -> None:
     repl.switch_session(None)
     repl.pending_title = arg or None
     say("New session: it starts with your next message.")
 
 
-@command("title", "TEXT rename the session")
+@command("title", "rename the session", args="TEXT")
 def _title(repl: Repl, arg: str) -> None:
     if not arg:
         raise click.UsageError("/title needs the new title")
@@ -56,7 +56,7 @@ def _title(repl: Repl, arg: str) -> None:
     say(f"Title: {arg}")
 
 
-@command("history", "[N] show the last N messages (default 10)")
+@command("history", "show the last N messages (default 10)", args="[N]")
 def _history(repl: Repl, arg: str) -> None:
     if repl.session is None:
         say("(no messages yet)")
@@ -99,7 +99,7 @@ def _pin(repl: Repl, arg: str) -> None:
     say(f"Pinned: {last[-1].content[:60]} (/show lists pins; /unpin lets it go)")
 
 
-@command("unpin", "[N|all] let the newest pin go (or pin N of /show's list, or all)")
+@command("unpin", "let the newest pin go (or pin N of /show's list, or all)", args="[N|all]")
 def _unpin(repl: Repl, arg: str) -> None:
     pins = repl.store.pinned(repl.session.id) if repl.session else []
     if not pins:
@@ -121,7 +121,7 @@ def _unpin(repl: Repl, arg: str) -> None:
         say(f"Unpinned {len(chosen)} messages.")
 
 
-@command("export", "[md|json] write the session to a file here")
+@command("export", "write the session to a file here", args="[md|json]")
 def _export(repl: Repl, arg: str) -> None:
     if repl.session is None:
         say("Nothing to export yet.")

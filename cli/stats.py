@@ -1,4 +1,5 @@
-"""`stats`: usage metrics — the queue, model loads, latency, cache, truncation, disconnects."""
+"""`stats`: usage metrics — the queue, model loads, latency, cache, truncation, disconnects
+and replies a person stopped (counted apart)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def parse_since(text: str) -> float | None:
 def stats(app: Any, since: str, as_json: bool, prometheus: bool) -> None:
     """Show usage metrics: queue depth and wait, model load time, time to first token,
     tokens per second, retries, and the cache hit, context truncation, session
-    resurrection and streaming disconnect rates."""
+    resurrection, streaming disconnect (the stream broke) and interrupted (stopped with
+    Ctrl+C) rates."""
     from utils.store import iso
     from utils.telemetry import collect
 
@@ -72,7 +74,8 @@ def render(f: dict[str, Any], since: str) -> str:
         f"context truncation rate: {_pct(rates['context_truncation'])} "
         f"(trimmed by pocketchat: {_pct(rates['context_trimmed'])})",
         f"session resurrection rate: {_pct(rates['session_resurrection'])}",
-        f"streaming disconnect rate: {_pct(rates['streaming_disconnect'])}",
+        f"streaming disconnect rate: {_pct(rates['streaming_disconnect'])} (the stream broke)",
+        f"interrupted rate: {_pct(rates['interrupted'])} (stopped with Ctrl+C)",
         "token estimate error (last 20 turns): "
         + (
             ", ".join(f"{m} {e:.1f}%" for m, e in f["token_estimate_error_pct"].items())

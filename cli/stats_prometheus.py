@@ -17,8 +17,8 @@ DISTRIBUTIONS = {
     "first_token_seconds": ("Seconds from request to first reply text.", ("first_token_seconds",)),
     "tokens_per_second": ("Reply tokens per second of generation.", ("tokens_per_second",)),
 }  # fmt: skip
-RATES = ("cache_hit", "streaming_disconnect", "context_truncation", "context_trimmed",
-         "session_resurrection")  # fmt: skip
+RATES = ("cache_hit", "streaming_disconnect", "interrupted", "context_truncation",
+         "context_trimmed", "session_resurrection")  # fmt: skip
 
 
 class _Figures:

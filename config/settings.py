@@ -2,7 +2,9 @@
 
 Every layer is checked against the frozen dataclasses below: an unknown key, a wrong type or
 invalid YAML raises `SettingsError`, whose message names the file, the key and what was
-expected. The CLI turns it into one line and exit status 2.
+expected. Every layer is checked before it raises: `problems` lists each problem once (the
+message is the first, with how many more; `doctor` prints them all). The CLI turns it into one
+line and exit status 2.
 """
 
 from __future__ import annotations
@@ -22,7 +24,18 @@ DEFAULT_HOST = "http://127.0.0.1:11434"
 
 
 class SettingsError(Exception):
-    """A setting is unreadable or wrong; the message is one line for the person."""
+    """A setting is unreadable or wrong; the message is one line for the person, `problems`
+    every problem found (one line each)."""
+
+    def __init__(self, line: str, problems: list[str] | None = None) -> None:
+        super().__init__(line)
+        self.problems = problems or [line]
+
+    @classmethod
+    def of(cls, problems: list[str]) -> SettingsError:
+        more = len(problems) - 1
+        tail = f" (and {more} more: `pocketchat doctor` lists them all)" if more else ""
+        return cls(problems[0] + tail, problems)
 
 
 @dataclass(frozen=True)
@@ -159,12 +172,20 @@ def load_settings(
     env = os.environ if env is None else env
     merged: dict[str, Any] = {}
     sources: list[str] = []
-    _merge(merged, _read_yaml(DEFAULT_FILE), str(DEFAULT_FILE))
-    sources.append(str(DEFAULT_FILE))
-    user = user_file or env.get("POCKETCHAT_CONFIG")
-    if user:
-        _merge(merged, _read_yaml(Path(user)), str(user))
-        sources.append(str(user))
+    problems: list[str] = []
+
+    def add(layer: Mapping[str, Any], origin: str) -> None:
+        problems.extend(_check(Settings, layer, origin, ""))
+        _deep_update(merged, layer)
+
+    for path in (DEFAULT_FILE, user_file or env.get("POCKETCHAT_CONFIG")):
+        if not path:
+            continue
+        try:
+            add(_read_yaml(Path(path)), str(path))
+        except SettingsError as exc:
+            problems.append(str(exc))
+        sources.append(str(path))
     env_layer: dict[str, Any] = {}
     if env.get("OLLAMA_HOST"):
         env_layer["host"] = env["OLLAMA_HOST"]
@@ -173,12 +194,14 @@ def load_settings(
     if env.get("POCKETCHAT_MODEL"):
         env_layer["model"] = env["POCKETCHAT_MODEL"]
     if env_layer:
-        _merge(merged, env_layer, "environment")
+        add(env_layer, "environment")
         sources.append("environment")
     if overrides:
         flags = {k: v for k, v in overrides.items() if v is not None}
-        _merge(merged, _unflatten(flags), "command line")
+        add(_unflatten(flags), "command line")
         sources.append("command line")
+    if problems:
+        raise SettingsError.of(problems)
     merged["sources"] = tuple(sources)
     return typing.cast(Settings, _build(Settings, merged, "settings", ""))
 
@@ -233,8 +256,10 @@ def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _merge(into: dict[str, Any], layer: Mapping[str, Any], origin: str) -> None:
-    """Deep-merge `layer`, checking keys and types against `Settings` as it goes."""
-    _check(Settings, layer, origin, "")
+    """Deep-merge `layer`, checking keys and types against `Settings` first."""
+    problems = _check(Settings, layer, origin, "")
+    if problems:
+        raise SettingsError.of(problems)
     _deep_update(into, layer)
 
 
@@ -254,9 +279,11 @@ def _deep_update(into: dict[str, Any], layer: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) -> None:
+def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) -> list[str]:
+    """Every problem of `data` against `cls`, one line each, in the file's order."""
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls) if f.name != "sources"}
+    problems: list[str] = []
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if key not in names:
@@ -264,16 +291,19 @@ def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) ->
 
             near = difflib.get_close_matches(str(key), sorted(names), n=1)
             hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
-            raise SettingsError(f"{origin}: unknown setting '{dotted}'{hint}.")
+            problems.append(f"{origin}: unknown setting '{dotted}'{hint}.")
+            continue
         hint = hints[key]
         if dataclasses.is_dataclass(hint):
             if not isinstance(value, Mapping):
-                raise SettingsError(
+                problems.append(
                     f"{origin}: '{dotted}' must be a mapping of settings, got {value!r}."
                 )
-            _check(typing.cast(type[Any], hint), value, origin, f"{dotted}.")
+                continue
+            problems += _check(typing.cast(type[Any], hint), value, origin, f"{dotted}.")
         elif not fits(hint, value):
-            raise SettingsError(f"{origin}: '{dotted}' must be {describe(hint)}, got {value!r}.")
+            problems.append(f"{origin}: '{dotted}' must be {describe(hint)}, got {value!r}.")
+    return problems
 
 
 def _build(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) -> Any:

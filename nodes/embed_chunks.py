@@ -84,7 +84,7 @@ class EmbedChunks(PocketNode):
                 if kept and self.deps.store.can_write():
                     self.deps.store.rag_keep_embeddings(prep_res.model, kept, prep_res.dims)
                 prep_res.done.update(kept)
-                self.deps.sink.progress("embedding chunks", len(prep_res.done), total)
+                self.deps.sink.progress("embedding", len(prep_res.done), total, "chunks")
         except Permanent as exc:
             return failure(exc.error, self.deps)
         except OllamaError:

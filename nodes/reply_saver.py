@@ -1,9 +1,12 @@
 """ReplySaver: keep a streaming reply as it grows, in time linear in its length.
 
-- The whole reply is held once, as the list of the pieces saved so far (a sentence or a
-  screenful each) plus those not saved yet, and joined once, at the end. (Not one growing
-  buffer: grown beside the client's own, the two leapfrog on the heap and peak memory grows
-  several times faster than the text.)
+- The whole reply is held once, as one list: the text saved so far (one string per save)
+  followed by the pieces not saved yet; joined once, at the end. (Not one growing buffer:
+  grown beside the client's own, the two leapfrog on the heap and peak memory grows several
+  times faster than the text.)
+- A piece is kept in memory (`hold`) before it is shown, and each step that changes the list
+  is a single operation: a Ctrl+C landing anywhere (inside a save too) neither loses nor
+  doubles text, and `finish` writes what was held.
 - The first piece makes the reply row (status `partial`); at every completed sentence (or
   every `SAVE_EVERY_CHARS` without one) only the text since the last save is appended to the
   row's parts (`utils/store/parts_sql.py`), one small transaction each, so a crash loses at most the
@@ -31,41 +34,48 @@ class ReplySaver:
         self.session_id = session_id
         self.model = model
         self.request_id = request_id
-        self.saved: list[str] = []  # the text saved so far, one string per save
-        self.unsaved: list[str] = []  # pieces shown since the last save
+        self.pieces: list[str] = []  # saved text (one string per save), then pieces not saved
+        self.saved_count = 0  # how many of `pieces` are stored
         self.unsaved_chars = 0
         self.chars = 0
         self.message_id: int | None = None
 
-    def add(self, piece: str) -> None:
-        """A piece was shown: keep it, and save if it completes a sentence."""
+    def hold(self, piece: str) -> None:
+        """Keep a piece in memory (before it is shown); `save` stores it."""
+        self.pieces.append(piece)  # first, in one step: from here on `finish` has it
         self.chars += len(piece)
-        self.unsaved.append(piece)
         self.unsaved_chars += len(piece)
+
+    def add(self, piece: str) -> None:
+        """Keep a piece, and save if it completes a sentence (or is the first)."""
+        self.hold(piece)
         if (
             self.message_id is None
             or self.unsaved_chars >= SAVE_EVERY_CHARS
             or SENTENCE_BREAK.search(piece)
         ):
-            self._save()
+            self.save()
 
-    def _save(self) -> None:
-        new = "".join(self.unsaved)
-        self.saved.append(new)
-        self.unsaved.clear()
-        self.unsaved_chars = 0
-        if not self.store.can_write():  # shown, not stored
+    def save(self) -> None:
+        """Store what is held and not stored yet: the first save makes the row."""
+        start = self.saved_count
+        if start >= len(self.pieces):
             return
-        if self.message_id is None:
-            self.message_id = self._append(new, "partial")
-        else:
-            self.store.append_part(self.message_id, new)
+        new = "".join(self.pieces[start:])
+        self.pieces[start:] = [new]  # the same text as one string, in one step
+        self.unsaved_chars = 0
+        if self.store.can_write():  # else shown, not stored
+            if self.message_id is None:
+                self.message_id = self._append(new, "partial")
+            else:
+                self.store.append_part(self.message_id, new)
+        self.saved_count = len(self.pieces)
 
     def finish(self, status: str) -> str:
         """Write the whole reply and its ending once; returns the text (joined here, once)."""
-        text = "".join([*self.saved, *self.unsaved])
-        self.saved.clear()
-        self.unsaved.clear()
+        text = "".join(self.pieces)
+        self.pieces = [text]
+        self.saved_count = 0
         if not self.store.can_write():
             return text
         if self.message_id is None:
@@ -75,7 +85,6 @@ class ReplySaver:
         else:
             self.store.finish_reply(self.message_id, text, status)
         return text
-
     def _append(self, text: str, status: str) -> int:
         message = self.store.append_message(
             self.session_id, "assistant", text, model=self.model, status=status,

@@ -11,7 +11,9 @@
   reply's length. After the first piece, a piece is saved before it is shown, so a crash
   loses no completed sentence that was shown (at most the unfinished one).
 - Ctrl+C ends the reply as `interrupted`; a broken stream ends it as `partial`; both keep the
-  text. Only the text is kept in memory, never the chunk objects.
+  text. A piece is kept in memory before it is shown, so a Ctrl+C landing anywhere (before the
+  reply's row exists, inside a save) still leaves it in the row; a second Ctrl+C is held back
+  while the final write runs. Only the text is kept in memory, never the chunk objects.
 - A thinking model's reasoning (empty pieces from the stream) is never shown nor stored: the
   status line counts it (`thinking… (N tokens)`); its length goes in `thinking_chars`.
 - A reply whose queue ticket was taken back (cleared while the process was suspended, see
@@ -34,6 +36,7 @@ import structlog
 from nodes.base import PocketNode, Shared
 from nodes.deps import Deps
 from nodes.reply_saver import ReplySaver
+from utils.interrupts import sigint_held
 from utils.ollama import OllamaError
 from utils.queue import TicketLost
 
@@ -116,26 +119,31 @@ class _Pump:
         status, error_line = "complete", None
         pending: list[str] = []
         first = self.data.started.first
-        if first:  # shown at once, then the reader starts while its row is made
-            self.deps.sink.reply(first)
-        elif getattr(stream, "thinking_chunks", 0):
-            self._thinking()
-        reader.start()
         try:
+            if first:  # kept, shown at once, then the reader starts while its row is made
+                self.saver.hold(first)
+                self.deps.sink.reply(first)
+            elif getattr(stream, "thinking_chunks", 0):
+                self._thinking()
+            reader.start()
             if first:
-                self.saver.add(first)
+                self.saver.save()
             status, error_line = self._pump(pending)
         except KeyboardInterrupt:
             status = "interrupted"
             log.info("reply_interrupted", chars=self.saver.chars)
         finally:
             self.cancel.set()
-        self._show(pending)
-        self.deps.sink.reply_done()
-        if status != "complete":
+        with sigint_held() as pressed:  # what arrived is shown and kept, whatever is pressed
+            self._show(pending)
+            self.deps.sink.reply_done()
+        if status != "complete" and not pressed:  # pressed again: do not wait for the reader
             self._join(reader)
         self.data.started.release()  # Ollama is free: let the next one in
-        text = self.saver.finish(status)
+        with sigint_held() as pressed:  # a second Ctrl+C never cuts the final write short
+            text = self.saver.finish(status)
+        if pressed:
+            log.info("reply_kept_through_ctrl_c", status=status)
         final = getattr(stream, "final", None)
         first_at = getattr(stream, "first_token_at", None)
         return ReplyOutcome(
@@ -199,6 +207,8 @@ class _Pump:
 
     def _join(self, reader: threading.Thread) -> None:
         """Wait for the reader to see the cancel (at its next piece) and close the stream."""
+        if reader.ident is None:  # Ctrl+C came before it started: the turn closes the stream
+            return
         try:
             reader.join(timeout=self.deps.settings.ollama.chunk_timeout)
         except KeyboardInterrupt:  # a second Ctrl+C: stop waiting; the reader closes later
@@ -228,9 +238,10 @@ class _Pump:
             return
         piece = "".join(pending)
         pending.clear()
-        if self.saver.message_id is None:  # the first piece: shown, then its row made
+        if self.saver.message_id is None:  # the first piece: kept, shown, then its row made
+            self.saver.hold(piece)
             self.deps.sink.reply(piece)
-            self.saver.add(piece)
+            self.saver.save()
         else:  # saved (if it ends a sentence) before it is shown: a kill loses no sentence shown
             self.saver.add(piece)
             self.deps.sink.reply(piece)

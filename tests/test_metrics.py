@@ -50,7 +50,7 @@ def test_rates_and_distributions(tmp_path: Path) -> None:
     store = _seed(tmp_path / "p.db")
     f = collect(store, iso(0))
     assert f["replies"] == 5
-    assert f["rates"] == {"cache_hit": 0.2, "streaming_disconnect": 0.4,
+    assert f["rates"] == {"cache_hit": 0.2, "streaming_disconnect": 0.2, "interrupted": 0.2,
                           "context_truncation": 0.2, "context_trimmed": 0.2,
                           "session_resurrection": 0.2}  # fmt: skip
     q = f["queue"]
@@ -75,7 +75,8 @@ def test_stats_command_text_json_and_prometheus(tmp_path: Path) -> None:
     text = CliRunner().invoke(cli, base)
     assert text.exit_code == 0, text.output
     assert "cache hit rate: 20.0%" in text.output
-    assert "streaming disconnect rate: 40.0%" in text.output
+    assert "streaming disconnect rate: 20.0% (the stream broke)" in text.output
+    assert "interrupted rate: 20.0% (stopped with Ctrl+C)" in text.output
     assert "token estimate error (last 20 turns): m 10.0%" in text.output
     as_json = CliRunner().invoke(cli, [*base, "--json"])
     assert json.loads(as_json.output)["queue"]["depth_max"] == 3

@@ -102,18 +102,19 @@ def test_sessions_list_hides_batch_runs_and_says_what_it_left_out(
 
     listed = pocketchat(standin, data, "sessions", "list")
     assert listed.exit_code == 0, listed.output
-    [row] = listed.stdout.splitlines()
+    header, row = listed.stdout.splitlines()
+    assert header.split()[:5] == ["ID", "LAST", "ACTIVE", "MSGS", "ORIGIN"]
     assert row.startswith(asked["session_id"]) and " ask " in row and "flow run" not in row
     assert "3 batch session(s) from `flow run` hidden; --all or --origin flow-run shows them" in (
         listed.stderr
     )
 
     every = pocketchat(standin, data, "sessions", "list", "--all")
-    assert len(every.stdout.splitlines()) == 4 and every.stdout.count(" flow-run ") == 3
+    assert len(every.stdout.splitlines()) == 1 + 4 and every.stdout.count(" flow-run ") == 3
     assert "hidden" not in every.stderr and "shown" not in every.stderr
 
     batch = pocketchat(standin, data, "sessions", "list", "--origin", "flow-run", "--limit", "2")
-    assert [" flow-run " in r for r in batch.stdout.splitlines()] == [True, True]
+    assert [" flow-run " in r for r in batch.stdout.splitlines()[1:]] == [True, True]
     assert "2 of 3 shown; --limit N or --all" in batch.stderr
 
     as_json = pocketchat(standin, data, "sessions", "list", "--json")

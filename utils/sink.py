@@ -31,8 +31,9 @@ class Sink(Protocol):
         """One line the person should read (truncation, cached answer, model switch…)."""
         ...
 
-    def progress(self, label: str, completed: int, total: int | None) -> None:
-        """Progress of a long job (a model pull); total None when unknown."""
+    def progress(self, label: str, completed: int, total: int | None, unit: str = "bytes") -> None:
+        """Progress of a long job (a model pull in bytes, an ingest in chunks); total None when
+        unknown. A terminal ends the line when completed reaches total."""
         ...
 
 
@@ -49,6 +50,7 @@ class RecordingSink:
     statuses: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     progress_events: list[tuple[str, int, int | None]] = field(default_factory=list)
+    progress_units: list[str] = field(default_factory=list)
     replies_done: int = 0
 
     @property
@@ -70,5 +72,6 @@ class RecordingSink:
     def notice(self, text: str) -> None:
         self.notices.append(text)
 
-    def progress(self, label: str, completed: int, total: int | None) -> None:
+    def progress(self, label: str, completed: int, total: int | None, unit: str = "bytes") -> None:
         self.progress_events.append((label, completed, total))
+        self.progress_units.append(unit)

@@ -327,12 +327,13 @@ class SqliteGate:
             if self._closed:
                 raise GateClosed(str(self.path))
             conn = self._db()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            try:  # BEGIN inside: a Ctrl+C landing as it returns must not leave it open
+                conn.execute("BEGIN IMMEDIATE")
                 result = fn(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             return result
 

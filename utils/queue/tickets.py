@@ -105,15 +105,16 @@ def open_queue(path: Path) -> sqlite3.Connection:
     conn.executescript(SCHEMA)
     have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
     if not set(ADDED) <= have:
-        conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.execute("BEGIN IMMEDIATE")
             have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
             for name, kind in ADDED.items():
                 if name not in have:
                     conn.execute(f"ALTER TABLE tickets ADD COLUMN {name} {kind}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
     return conn
 

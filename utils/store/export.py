@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
+from utils.store.export_facts import facts, when
 from utils.store.models import Message, Session
 
 EXPORT_FORMAT = "pocketchat.session"
@@ -27,8 +28,8 @@ def to_markdown(session: Session, messages: Iterable[Message]) -> str:
     lines.append(f"- id: `{session.id}`")
     lines.append(f"- model: `{session.model}`")
     lines.append(f"- status: {session.status}")
-    lines.append(f"- created: {session.created_at}")
-    lines.append(f"- last active: {session.last_active_at}")
+    lines.append(f"- created: {when(session.created_at)}")
+    lines.append(f"- last active: {when(session.last_active_at)}")
     if session.options:
         opts = ", ".join(f"{k}={v}" for k, v in sorted(session.options.items()))
         lines.append(f"- options: {opts}")
@@ -37,9 +38,9 @@ def to_markdown(session: Session, messages: Iterable[Message]) -> str:
     for m in messages:
         lines += ["", _heading(m, session), ""]
         lines.append(m.content if m.content else "_(empty)_")
-        facts = _facts(m)
-        if facts:
-            lines += ["", f"<sub>{facts}</sub>"]
+        footer = facts(m)
+        if footer:
+            lines += ["", f"<sub>{footer}</sub>"]
     return "\n".join(lines) + "\n"
 
 
@@ -55,16 +56,3 @@ def _heading(m: Message, session: Session) -> str:
         parts.append("(cleared from context)")
     return " ".join(parts)
 
-
-def _facts(m: Message) -> str:
-    facts = [m.created_at]
-    if m.model:
-        facts.append(m.model)
-    if m.prompt_tokens is not None or m.completion_tokens is not None:
-        facts.append(f"tokens {m.prompt_tokens or 0} in / {m.completion_tokens or 0} out")
-    if m.done_reason:
-        facts.append(f"done: {m.done_reason}")
-    facts += [f"{k}: {v}" for k, v in sorted(m.timings.items())]
-    if m.meta:
-        facts.append("meta: " + ", ".join(f"{k}={v}" for k, v in sorted(m.meta.items())))
-    return " · ".join(facts) if m.role == "assistant" or len(facts) > 1 else ""

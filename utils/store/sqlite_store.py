@@ -191,8 +191,8 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
         for attempt in range(LOCK_RETRIES):
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                try:  # BEGIN inside: a Ctrl+C landing as it returns must not leave it open
+                    conn.execute("BEGIN IMMEDIATE")
                     result = fn(conn)
                     conn.execute("COMMIT")
                 except BaseException:

@@ -7,7 +7,8 @@ a turn's debug events cost next to nothing unless asked for. stdout is never tou
 carries only the conversation or `--json` output. Session and request ids are bound with
 `structlog.contextvars.bound_contextvars` and so appear on every line of a turn.
 
-The log file is created 0600 (it names sessions and paths). When it cannot be written (a full
+The log file is created 0600 (it names sessions and paths). A crash's traceback is kept there
+without the frames' variables, which would carry message text. When it cannot be written (a full
 disk), logging to it stops quietly: no `--- Logging error ---` blocks in the person's terminal;
 the console keeps its lines.
 """
@@ -22,6 +23,11 @@ from pathlib import Path
 import structlog
 
 from utils.paths import tighten
+
+# A crash's traceback as a dict, without each frame's variables: they hold what people wrote.
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
 
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
@@ -80,7 +86,7 @@ def configure_logging(log_file: Path | None, level: str = "warning", debug: bool
                     foreign_pre_chain=_SHARED,
                     processors=[
                         structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.dict_tracebacks,
+                        _TRACEBACKS,
                         structlog.processors.JSONRenderer(),
                     ],
                 )

@@ -3,7 +3,9 @@
 Rates computed from messages cover all history, not only turns since events were recorded:
 
 - cache hit rate: replies whose meta has `cached` / all replies;
-- streaming disconnect rate: replies with status `partial` or `interrupted` / all replies;
+- streaming disconnect rate: replies with status `partial` (the stream broke) / all replies;
+- interrupted rate: replies with status `interrupted` (a person stopped it, Ctrl+C) / all
+  replies — counted apart: stopping a reply is not a dropped stream;
 - context truncation rate: `utils.context.calibration.truncation_rate(store, since)` when that
   module is present (branch `context`); else replies whose meta says `truncated: true` / all
   replies;
@@ -58,6 +60,7 @@ def collect(store: SqlStore, since: str) -> dict[str, Any]:
         "rates": {
             "cache_hit": _ratio(_count(conn, CACHED, since), replies),
             "streaming_disconnect": _ratio(_count(conn, DISCONNECTED, since), replies),
+            "interrupted": _ratio(_count(conn, INTERRUPTED, since), replies),
             "context_truncation": truncation_rate(store, since, replies),
             "context_trimmed": _ratio(_count(conn, TRIMMED, since), replies),
             "session_resurrection": _ratio(_resurrected(conn, since), person),
@@ -69,7 +72,8 @@ CACHED = (
     "role = 'assistant' AND json_extract(meta, '$.cached') IS NOT NULL "
     "AND json_extract(meta, '$.cached') NOT IN (0, '')"
 )
-DISCONNECTED = "role = 'assistant' AND status IN ('partial', 'interrupted')"
+DISCONNECTED = "role = 'assistant' AND status = 'partial'"
+INTERRUPTED = "role = 'assistant' AND status = 'interrupted'"
 TRIMMED = (
     "role = 'assistant' AND (coalesce(json_extract(meta, '$.context.dropped'), 0) > 0 "
     "OR coalesce(json_extract(meta, '$.context.cut'), 0) NOT IN (0, ''))"
