@@ -300,8 +300,8 @@ def apply_pending(db: Database, migrations: Migrations = MIGRATIONS) -> list[str
     """Apply pending migrations one transaction each; return the names applied."""
     done: list[str] = []
     while True:
-        db.execute("BEGIN IMMEDIATE")
         try:
+            db.execute("BEGIN IMMEDIATE")  # inside: an interrupt as it returns still rolls back
             pending = migrations.pending(db)
             if not pending:
                 db.execute("COMMIT")
