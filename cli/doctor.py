@@ -104,11 +104,14 @@ def _database(app: Any) -> Check:
     store = app.open_store(migrate=False, min_free_mb=0)
     try:
         applied, pending = store.migrations_status()
+        read_only = None if store.can_write() else store.read_only_reason
     finally:
         store.close()
     state = f"schema {len(applied)}" + (
         f", {len(pending)} pending (applied on next use, or `db migrate`)" if pending else ""
     )
+    if read_only:  # replies are still shown, but nothing new is kept
+        return "warn", "database", f"{settings.db_path} ({state}; read-only: {read_only})"
     return ("warn" if pending else "ok"), "database", f"{settings.db_path} ({state})"
 
 

@@ -57,6 +57,9 @@ def test_reading_commands_work_on_a_database_you_may_not_write(
     status = pocketchat(data, "db", "status", as_nobody=True)
     assert status.returncode == 0 and "m007_message_parts" in status.stdout
     assert f"read-only: {db} is not writable by you" in status.stdout
+    doctor = pocketchat(data, "doctor", host=standin.url, as_nobody=True)
+    [line] = [line for line in doctor.stdout.splitlines() if line.split()[1:2] == ["database"]]
+    assert line.startswith("warn") and "read-only" in line and "not writable by you" in line
 
     asked = pocketchat(data, "ask", "-c", "again", host=standin.url, as_nobody=True,
                        config=write_config(open_dir))  # fmt: skip
