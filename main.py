@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("cli.db", "db", "Show and apply database migrations."),
     "queue": ("cli.queue_cmd", "queue", "Show the request queue; clear stale tickets."),
     "doctor": ("cli.doctor", "doctor", "Check Ollama, the model, the database, disk and queue."),
+    "keys": ("cli.keys_cmd", "keys", "Make, list and revoke API keys for serve mode."),
 }
 
 

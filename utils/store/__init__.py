@@ -15,6 +15,7 @@ from utils.lazy import lazy_exports
 if TYPE_CHECKING:
     from utils.store.contract import SqlStore, Store
     from utils.store.flow_runs_sql import FlowRun
+    from utils.store.keys_sql import ApiKey, KeyNotFound
     from utils.store.models import (
         BATCH_ORIGINS,
         CONVERSATION_ORIGINS,
@@ -48,10 +49,12 @@ __all__ = [
     "FULL_CONTENT",
     "ORIGINS",
     "AmbiguousSession",
+    "ApiKey",
     "ChunkRecord",
     "Collection",
     "CollectionNotFound",
     "FlowRun",
+    "KeyNotFound",
     "Message",
     "NewChunk",
     "NewDocument",
@@ -76,6 +79,8 @@ __getattr__ = lazy_exports(
         "SqlStore": "contract",
         "Store": "contract",
         "FlowRun": "flow_runs_sql",
+        "ApiKey": "keys_sql",
+        "KeyNotFound": "keys_sql",
         "FULL_CONTENT": "parts_sql",
         "AmbiguousSession": "models",
         "BATCH_ORIGINS": "models",

@@ -29,6 +29,7 @@ from utils.clock import Clock
 from utils.paths import free_mb
 from utils.store import export, leases, migrations, search
 from utils.store.flow_runs_sql import FlowRunsMixin
+from utils.store.keys_sql import KeysMixin
 from utils.store.messages_sql import MessagesMixin
 from utils.store.models import (
     ReadOnlyStore,
@@ -57,7 +58,9 @@ T = TypeVar("T")
 LOCK_RETRIES = 5
 
 
-class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin):
+class SqliteStore(
+    SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin
+):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path
