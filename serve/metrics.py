@@ -8,8 +8,17 @@ a session: the only label is the Ollama host (`in_flight`) and the refusal statu
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.routing import BaseRoute
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 RATES = (1, 2, 5, 10, 20, 40, 80, 160, 320)
@@ -71,4 +80,10 @@ class ServeMetrics:
         )
 
 
-routes: list[BaseRoute] = []
+async def metrics(request: Request) -> Response:
+    """The exposition (open, no key: nothing in it names a person)."""
+    serve_metrics: ServeMetrics = request.app.state.metrics
+    return Response(generate_latest(serve_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+routes: list[BaseRoute] = [Route("/metrics", metrics, methods=["GET"])]
