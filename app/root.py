@@ -74,6 +74,14 @@ class App:
         self._logging_ready = False
         self._log_file: Path | None = None
 
+    def sibling(self) -> App:
+        """An App with the same settings and its own services (store connection, Ollama
+        client, queue gate): for a worker thread of `serve`, which closes it."""
+        twin = App(config_file=self.config_file, debug=self.debug, settings=self.settings)
+        twin._logging_ready = True  # configured once, by this App
+        twin._host = self._host
+        return twin
+
     # -- settings and logging -------------------------------------------------------------
     @property
     def settings(self) -> Settings:

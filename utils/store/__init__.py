@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         NewDocument,
         StoredDocument,
     )
+    from utils.store.runs_sql import RunRecord, StoredEvent
     from utils.store.sqlite_open import set_wal
     from utils.store.sqlite_store import SqliteStore
 
@@ -60,6 +61,7 @@ __all__ = [
     "NewDocument",
     "NewerSchema",
     "ReadOnlyStore",
+    "RunRecord",
     "SearchHit",
     "Session",
     "SessionNotFound",
@@ -69,6 +71,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredDocument",
+    "StoredEvent",
     "iso",
     "set_wal",
 ]  # fmt: skip
@@ -79,6 +82,8 @@ __getattr__ = lazy_exports(
         "SqlStore": "contract",
         "Store": "contract",
         "FlowRun": "flow_runs_sql",
+        "RunRecord": "runs_sql",
+        "StoredEvent": "runs_sql",
         "ApiKey": "keys_sql",
         "KeyNotFound": "keys_sql",
         "FULL_CONTENT": "parts_sql",

@@ -39,6 +39,7 @@ from utils.store.models import (
 )
 from utils.store.parts_sql import PartsMixin
 from utils.store.rag_sql import RagMixin
+from utils.store.runs_sql import RunsMixin
 from utils.store.sessions_sql import SessionsMixin
 from utils.store.sqlite_lib import Database
 from utils.store.sqlite_open import (
@@ -59,7 +60,7 @@ LOCK_RETRIES = 5
 
 
 class SqliteStore(
-    SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin
+    SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin, RunsMixin
 ):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db

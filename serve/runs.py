@@ -1,0 +1,251 @@
+"""Runs: a turn asked over HTTP, recorded, queued fairly, worked by a thread, logged as events.
+
+`RunManager.start` refuses (429 `RateLimited`, 503 `QueueFull`) before it stores anything; else
+it commits the person's message and the run, puts the run in the fair queue (serve/dispatch.py)
+and announces every waiting run's position (`queued`, again at each change). One worker thread
+per Ollama slot (`queue.slots`) takes the next run and runs the same YAML turn flow as `chat`
+(serve/worker.py); the run's sink (serve/run_sink.py) turns what the flow says into events.
+A client's stream is only a view of the log (`follow`): the reply outlives its connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from serve.dispatch import FairQueue
+from serve.events import EventLog, RunEvent
+from serve.run_sink import RunSink
+
+if TYPE_CHECKING:
+    from app import App
+    from serve.metrics import ServeMetrics
+    from utils.store import Session, Store
+
+__all__ = ["QueueFull", "RateLimited", "RunEvent", "RunManager", "StartedRun"]
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    run_id: str
+    message_id: int
+    session_id: str
+
+
+class RateLimited(Exception):
+    """429: the session asked too often; the message was not stored."""
+
+    def __init__(self, line: str, retry_after: float) -> None:
+        super().__init__(line)
+        self.retry_after = retry_after
+
+
+class QueueFull(Exception):
+    """503: the queue is full (or the server is draining); nothing was stored."""
+
+    def __init__(self, line: str, retry_after: float) -> None:
+        super().__init__(line)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Job:
+    run_id: str
+    session_id: str
+    message_id: int
+    content: str
+    model: str | None
+    options: dict[str, Any] | None
+    collection: str | None
+    key_id: str | None
+    queued_at: float
+
+
+class RunManager:
+    """One per server process (`app.state.runs`)."""
+
+    def __init__(self, app: App, metrics: ServeMetrics | None = None) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.metrics = metrics
+        self.events = EventLog(lambda: app.open_store())
+        self.queue = FairQueue()
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._running: dict[str, RunSink] = {}
+        self._positions: dict[str, int] = {}
+        self._service: float | None = None  # recent seconds per run (moving average)
+        self._workers: list[threading.Thread] = []
+        self.draining = False
+
+    # -- life -----------------------------------------------------------------------------
+    def open(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind the event loop, end runs a dead server left, start one worker per slot."""
+        from serve.worker import Worker, recover
+
+        self.events.bind_loop(loop)
+        recover(self.events)
+        for n in range(max(1, self.settings.queue.slots)):
+            worker = Worker(self, name=f"run-worker-{n + 1}")
+            worker.start()
+            self._workers.append(worker)
+
+    def drain(self, seconds: float) -> None:
+        """SIGTERM: take no more runs, end the waiting ones (kept, interrupted), let running
+        ones finish for `seconds`, then end them `partial`; wait for the workers."""
+        self.draining = True
+        for run_id in self.queue.drain():
+            self._end_waiting(run_id, "the server is shutting down")
+        deadline = time.monotonic() + seconds
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            late = list(self._running.values())
+        for sink in late:
+            sink.stop("drain")
+        for worker in self._workers:
+            worker.join(self.settings.ollama.chunk_timeout + 5)
+        log.info("serve_drained", cut=len(late))
+
+    def close(self) -> None:
+        self.events.close_thread_store()
+
+    # -- runs -----------------------------------------------------------------------------
+    def start(
+        self, *, session_id: str, content: str, model: str | None = None,
+        options: dict[str, Any] | None = None, collection: str | None = None,
+        key_id: str | None = None,
+    ) -> StartedRun:  # fmt: skip
+        """Check the limits, commit the person's message and the run, queue it."""
+        store = self.events.store()
+        try:
+            if self.draining:
+                raise QueueFull("the server is shutting down; try again shortly", 5.0)
+            if len(self.queue) >= self.settings.serve.max_queue:
+                wait = max(1.0, (self._service or 5.0) / max(1, self.settings.queue.slots))
+                line = f"the queue is full ({self.settings.serve.max_queue} waiting)"
+                raise QueueFull(line, wait)
+            self._check_rate(store, session_id)
+        except (QueueFull, RateLimited) as exc:
+            if self.metrics is not None:
+                self.metrics.rejected.labels("503" if isinstance(exc, QueueFull) else "429").inc()
+            log.info("run_refused", session_id=session_id, reason=str(exc))
+            raise
+        run_id = uuid.uuid4().hex[:16]
+        message = store.append_message(session_id, "user", content, request_id=run_id)
+        store.create_run(run_id, session_id, message.id, key_id)
+        job = Job(run_id, session_id, message.id, content, model, options, collection, key_id,
+                  time.monotonic())  # fmt: skip
+        with self._lock:
+            self._jobs[run_id] = job
+            self.queue.put(run_id, key_id)
+            self._announce()
+        log.info("run_queued", run_id=run_id, session_id=session_id, message_id=message.id)
+        return StartedRun(run_id, message.id, session_id)
+
+    def create_session(
+        self, *, model: str | None = None, system: str | None = None, title: str | None = None,
+        options: dict[str, Any] | None = None, key_id: str | None = None,
+    ) -> Session:  # fmt: skip
+        """A new session (`origin` api) that belongs to `key_id`."""
+        store = self.events.store()
+        session = store.create_session(model or self.settings.model, title=title, system=system,
+                                       options=options, origin="api")  # fmt: skip
+        if key_id is not None:
+            store.set_session_key(session.id, key_id)
+        return replace(session, key_id=key_id)
+
+    def _check_rate(self, store: Store, session_id: str) -> None:
+        from utils.queue import refusal_line, retry_after
+        from utils.store import iso
+
+        limits = self.settings
+        per_minute = limits.rate_limit.turns_per_minute or limits.serve.turns_per_minute
+        if per_minute <= 0:
+            return
+        now = store.clock.now()
+        times = [_epoch(t) for t in store.turns_since(session_id, iso(now - 60.0))]
+        wait = retry_after(times, now, per_minute)
+        if wait is not None:
+            raise RateLimited(refusal_line(per_minute, wait), max(1.0, wait))
+
+    def follow(self, run_id: str, after: int | None = None) -> AsyncIterator[RunEvent]:
+        """Replay the stored events after `after` (all when None), then live until `done`."""
+        return self.events.follow(run_id, after or 0)
+
+    def cancel(self, run_id: str) -> bool:
+        """End a run `interrupted` (its reply kept); False if it had already ended."""
+        if self.queue.remove(run_id):
+            self._end_waiting(run_id, "cancelled before its turn")
+            return True
+        with self._lock:
+            sink = self._running.get(run_id)
+        if sink is None:
+            return False
+        sink.stop("cancel")
+        return True
+
+    # -- for the workers --------------------------------------------------------------------
+    def claim(self, run_id: str, sink_model: str) -> tuple[Job, RunSink] | None:
+        with self._lock:
+            job = self._jobs.pop(run_id, None)
+            self._positions.pop(run_id, None)
+            if job is None:
+                return None
+            sink = RunSink(self.events, run_id, job.model or sink_model)
+            self._running[run_id] = sink
+            self._announce()
+        if self.metrics is not None:
+            self.metrics.wait_seconds.observe(time.monotonic() - job.queued_at)
+        return job, sink
+
+    def finished(self, run_id: str, seconds: float) -> None:
+        with self._lock:
+            self._running.pop(run_id, None)
+            old = self._service
+            self._service = seconds if old is None else 0.7 * old + 0.3 * seconds
+            self._announce()  # estimates follow the service time
+
+    def _end_waiting(self, run_id: str, why: str) -> None:
+        from serve.worker import end_unstarted
+
+        with self._lock:
+            job = self._jobs.pop(run_id, None)
+            self._positions.pop(run_id, None)
+            self._announce()
+        if job is not None:
+            end_unstarted(self.events, job.run_id, job.session_id, why)
+            if self.metrics is not None:
+                self.metrics.runs.labels("cancelled").inc()
+
+    def _announce(self) -> None:
+        """`queued` for each waiting run whose position changed (callers hold the lock)."""
+        order = self.queue.order()
+        per_run = (self._service or 0.0) / max(1, self.settings.queue.slots)
+        busy = len(self._running)
+        items = []
+        for index, run_id in enumerate(order):
+            position = index + 1
+            if self._positions.get(run_id) == position:
+                continue
+            self._positions[run_id] = position
+            eta = round(per_run * (index + (1 if busy else 0)), 1) if self._service else None
+            items.append((run_id, "queued", {"position": position, "ahead": index, "eta_s": eta}))
+        self.events.append_each(items)
+        if self.metrics is not None:
+            self.metrics.queue_depth.set(len(order))
+
+
+def _epoch(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
