@@ -53,13 +53,12 @@ def run_failed(data: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
 
 def new_session(state: Any, req: shapes.ChatRequest, key_id: str | None) -> Session:
     """A session for a request without `X-Session-Id`: its system prompt and earlier turns."""
-    store = state.store
-    session = store.create_session(req.model or state.app.settings.model, system=req.system,
-                                   origin="api")  # fmt: skip
-    store.set_session_key(session.id, key_id)
+    session: Session = state.runs.create_session(
+        model=req.model, system=req.system, title=None, options=None, key_id=key_id
+    )
     for role, text in req.history:
-        store.append_message(session.id, role, text)
-    return session  # type: ignore[no-any-return]
+        state.store.append_message(session.id, role, text)
+    return session
 
 
 async def chat_completions(request: Request) -> Response:
@@ -71,10 +70,9 @@ async def chat_completions(request: Request) -> Response:
     state, key_id = request.app.state, request.state.key_id
     named = request.headers.get("x-session-id")
     if named:
-        found, owner = state.store.session_key(named)
-        if not found or owner != key_id:
-            return fail(404, f"no session '{named}'", code="session_not_found")
         session = state.store.get_session(named)
+        if session is None or session.key_id != key_id:
+            return fail(404, f"no session '{named}'", code="session_not_found")
     else:
         session = new_session(state, req, key_id)
     headers = {"X-Session-Id": session.id}
@@ -144,7 +142,7 @@ class Reply:
                     yield self._data({"content": str(event.data.get("text", ""))})
                 elif event.kind == "done":
                     usage = shapes.usage(event.data)
-                    yield self._data({}, shapes.finish_reason(event.data.get("status")), usage)
+                    yield self._data({}, shapes.finish_reason(event.data), usage)
                     if self.include_usage:
                         yield self._data({}, usage=usage, choices=False)
                     break

@@ -99,9 +99,12 @@ def usage(data: dict[str, Any]) -> dict[str, int]:
             "total_tokens": prompt + completion}  # fmt: skip
 
 
-def finish_reason(status: Any) -> str:
-    """A whole reply stopped; a cut one (interrupted, partial) hit a limit: `length`."""
-    return "stop" if status in COMPLETE else "length"
+def finish_reason(done: dict[str, Any]) -> str:
+    """Ollama's `done_reason` when the run has it; else a whole reply `stop`, a cut one
+    (interrupted, partial) `length`."""
+    if done.get("done_reason") in ("stop", "length"):
+        return str(done["done_reason"])
+    return "stop" if done.get("status") in COMPLETE else "length"
 
 
 def completion(
@@ -111,7 +114,7 @@ def completion(
         "id": cid, "object": "chat.completion", "created": created, "model": model,
         "system_fingerprint": None,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                     "logprobs": None, "finish_reason": finish_reason(done.get("status"))}],
+                     "logprobs": None, "finish_reason": finish_reason(done)}],
         "usage": usage(done),
     }  # fmt: skip
 
