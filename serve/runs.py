@@ -23,6 +23,7 @@ import structlog
 from serve.dispatch import FairQueue
 from serve.events import EventLog, RunEvent
 from serve.run_sink import RunSink
+from utils.store import SessionNotFound
 
 if TYPE_CHECKING:
     from app import App
@@ -140,8 +141,12 @@ class RunManager:
                 self.metrics.rejected.labels("503" if isinstance(exc, QueueFull) else "429").inc()
             log.info("run_refused", session_id=session_id, reason=str(exc))
             raise
+        session = store.get_session(session_id)
+        if session is None:
+            raise SessionNotFound(f"no session '{session_id}'")
         run_id = uuid.uuid4().hex[:16]
-        message = store.append_message(session_id, "user", content, request_id=run_id)
+        message = store.append_message(session_id, "user", content, request_id=run_id,
+                                       model=model or session.model)  # fmt: skip
         store.create_run(run_id, session_id, message.id, key_id)
         job = Job(run_id, session_id, message.id, content, model, options, collection, key_id,
                   time.monotonic())  # fmt: skip

@@ -129,7 +129,7 @@ def _finish(
         "status": status, "message_id": reply_id,
         "prompt_tokens": turn.get("prompt_tokens"),
         "completion_tokens": turn.get("completion_tokens"),
-        "timings": turn.get("timings") or {},
+        "timings": turn.get("timings") or {}, "done_reason": turn.get("done_reason"),
     }  # fmt: skip
     run_status = "cancelled" if stopped == "cancel" else ("failed" if error else "done")
     store.set_run_status(run_id, run_status, reply_id=reply_id)

@@ -131,11 +131,11 @@ class RunsMixin(StoreBase):
     def key_session_ids(
         self, key_id: str | None, *, archived: bool, limit: int, offset: int
     ) -> list[str]:
-        """Ids of the sessions made over HTTP by `key_id` (None: made with no key), most
-        recently active first."""
+        """Ids of the sessions that belong to `key_id` (None: to no key, which includes the
+        terminal's), most recently active first."""
         status = "archived" if archived else "active"
         rows = self._rows(
-            "SELECT id FROM sessions WHERE key_id IS ? AND origin = 'api' AND status = ? "
+            "SELECT id FROM sessions WHERE key_id IS ? AND status = ? "
             "ORDER BY last_active_at DESC, id LIMIT ? OFFSET ?",
             [key_id, status, limit, offset],
         )
