@@ -25,10 +25,7 @@ class Server:
 
     def pocketchat(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Another pocketchat process on the same data dir (e.g. `keys create`)."""
-        return subprocess.run(
-            [sys.executable, str(ROOT / "main.py"), "--data-dir", str(self.data), *args],
-            capture_output=True, text=True, timeout=60, cwd=ROOT, env=isolated(self.data),
-        )  # fmt: skip
+        return pocketchat(self.data, *args)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -45,6 +42,14 @@ def isolated(data: Path) -> dict[str, str]:
     env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"),
                XDG_CONFIG_HOME=str(home / ".config"))  # fmt: skip
     return env
+
+
+def pocketchat(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A pocketchat command on `data` (e.g. `keys create` before the server starts)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), *args],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=isolated(data),
+    )  # fmt: skip
 
 
 @contextmanager

@@ -97,3 +97,21 @@ def test_keys_list_with_none_says_so(tmp_path: Path) -> None:
     result = pocketchat(tmp_path / "d", "keys", "list")
     assert result.returncode == 0
     assert result.stdout.startswith("no keys")
+
+
+def test_a_second_store_in_one_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """A server opens one store per thread. Reading the file's header again would drop the
+    process's POSIX locks; a `keys create` beside it would then delete the WAL the server still
+    writes to, and the server's later commits would vanish."""
+    path = tmp_path / "d" / "pocketchat.db"
+    first = SqliteStore.open(path, SystemClock())
+    second = SqliteStore.open(path, SystemClock())
+    assert pocketchat(tmp_path / "d", "keys", "create", "beside").returncode == 0
+    session = second.create_session("llama3.2:1b")
+    first.append_message(session.id, "user", "still here")
+    with sqlite3.connect(path) as other:  # another reader sees the server's commits
+        count = other.execute("SELECT count(*) FROM messages WHERE session_id = ?",
+                              [session.id]).fetchone()[0]  # fmt: skip
+    assert count == 1
+    first.close()
+    second.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.serve_proc import Server, serving
+from tests.serve_proc import Server, pocketchat, serving
 from tests.standin import StandIn
 from tests.standin.models import default_models
 
@@ -46,19 +47,25 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="module")
-def served(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("serve") / "d", standin.url, config=CONFIG) as server:
-        yield server
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("serve") / "d"
 
 
 @pytest.fixture(scope="module")
-def keys(served: Server) -> dict[str, str]:
+def keys(data: Path) -> dict[str, str]:
+    """Made before the server starts (see the report: a key made beside a running server)."""
     made = {}
     for name in ("alice", "bob"):
-        result = served.pocketchat("keys", "create", name)
+        result = pocketchat(data, "keys", "create", name)
         assert result.returncode == 0, result.stderr
         made[name] = result.stdout.strip()
     return made
+
+
+@pytest.fixture(scope="module")
+def served(standin: StandIn, data: Path, keys: dict[str, str]) -> Iterator[Server]:
+    with serving(data, standin.url, config=CONFIG) as server:
+        yield server
 
 
 @pytest.fixture

@@ -77,8 +77,29 @@ def connect_read_only(path: Path) -> Database:
     return Database(conn, execute_plugins=False)
 
 
+# Databases this process has checked (resolved paths). Checked once per process: reading the
+# header with a plain file descriptor and closing it drops every POSIX lock this process holds
+# on the file (fcntl semantics), including those of its open SQLite connections; another
+# process closing its last connection could then checkpoint and delete the WAL they still
+# write to, and their later commits would vanish (a server opens one store per thread).
+_CHECKED: set[str] = set()
+
+
 def check_existing(path: Path) -> None:
-    """Refuse a non-SQLite, corrupt or newer-schema file; never writes to it."""
+    """Refuse a non-SQLite, corrupt or newer-schema file; never writes to it. Once per process
+    and path (see `_CHECKED`)."""
+    key = str(path.resolve())
+    if key in _CHECKED:
+        return
+    _check_existing(path)
+
+
+def mark_checked(path: Path) -> None:
+    """The database at `path` is open here (created or checked): never read it raw again."""
+    _CHECKED.add(str(path.resolve()))
+
+
+def _check_existing(path: Path) -> None:
     try:
         if not path.exists() or path.stat().st_size == 0:
             return

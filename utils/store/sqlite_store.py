@@ -48,6 +48,7 @@ from utils.store.sqlite_open import (
     connect_read_only,
     is_full,
     is_permission,
+    mark_checked,
     permission_line,
     tighten_files,
     write_denied,
@@ -91,6 +92,7 @@ class SqliteStore(
                 "cannot create the database. Free some space."
             )
         db, reason = cls._connect(path, fresh, denied, clock)
+        mark_checked(path)  # a later raw read of the file would drop this connection's locks
         store = cls(db, path, clock, min_free_mb)
         if reason:
             store._deny(reason)
