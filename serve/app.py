@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serve import auth, health, metrics, openai_routes, routes_runs, routes_sessions
+from serve import auth, health, metrics, openai_routes, page, routes_runs, routes_sessions
 from serve.runs import RunManager
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def create_app(root: App) -> Starlette:
     stack += [Middleware(RequestIds), auth.middleware()]
     app = Starlette(
         routes=[*health.routes, *routes_sessions.routes, *routes_runs.routes,
-                *openai_routes.routes, *metrics.routes],
+                *openai_routes.routes, *metrics.routes, *page.routes],
         middleware=stack,
         lifespan=lifespan,
     )  # fmt: skip
