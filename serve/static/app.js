@@ -172,11 +172,11 @@ function onEvent(run, { id, kind, data }) {
 function redraw(run) {
   if (run.drawn) return;
   run.drawn = true;
-  requestAnimationFrame(() => {
+  setTimeout(() => {  // not requestAnimationFrame: a background tab would not draw at all
     run.drawn = false;
     run.reply.querySelector(".md")?.replaceWith(markdown(run.text));
     $("log").scrollTop = $("log").scrollHeight;
-  });
+  }, 40);
 }
 
 function finish(run, ended = true) {
