@@ -212,3 +212,22 @@ def test_html_and_javascript_links_render_as_text(page: WebDriver, standin: Stan
     wait(page, lambda d: shown(d) and shown(d)[-1]["text"] == reply["text"])
     assert page.find_element(By.ID, "log").find_elements(By.TAG_NAME, "img") == []
     assert not alert_shown(page)
+
+
+def test_a_key_is_asked_for_once_and_kept(page: WebDriver, served: Server) -> None:
+    """Last in this module: once a key exists, every /v1 request needs one."""
+    made = served.pocketchat("keys", "create", "browser")
+    assert made.returncode == 0, made.stderr
+    page.refresh()
+    dialog = wait(page, lambda d: (e := d.find_element(By.ID, "key-dialog")).is_displayed() and e)
+    page.find_element(By.ID, "key-input").send_keys(made.stdout.strip(), Keys.ENTER)
+    wait(page, lambda d: not dialog.is_displayed())
+    send(page, "with a key")
+    assert done(page)["done"] == "complete"
+    assert not dialog.is_displayed()  # asked once, though several requests got 401
+    kept = page.execute_script("return localStorage.getItem('pocketchat.key')")
+    assert kept == made.stdout.strip()
+    page.refresh()
+    wait(page, lambda d: len(shown(d)) == 1)  # the session, read with the kept key
+    assert not page.find_element(By.ID, "key-dialog").is_displayed()
+    assert page.find_element(By.ID, "status").text == ""
