@@ -32,7 +32,11 @@ def chromium(size: tuple[int, int] = DESKTOP) -> WebDriver:
                 "--no-first-run", "--disable-extensions"):  # fmt: skip
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(DRIVER))
+    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    if size[0] < 500:  # narrower than a desktop window can be: emulate the phone's viewport
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})  # fmt: skip
+    return driver
 
 
 @pytest.fixture(scope="module")
