@@ -1,4 +1,5 @@
-"""`/v1/sessions`: make, list, show, archive and restore sessions; post a message (a run).
+"""`/v1/sessions`: make, list, show, rename, archive and restore sessions; post a message (a
+run).
 
 A session belongs to the key that made it: another key gets 404, as for a session that does
 not exist. `DELETE` archives (never deletes). `POST …/messages` answers 202 `{run_id,
@@ -78,6 +79,24 @@ async def show_session(request: Request) -> Response:
     return JSONResponse({**session_json(session), "messages": [message_json(m) for m in messages]})
 
 
+async def rename_session(request: Request) -> Response:
+    """`PATCH {title}`: a new title (the only field that changes this way)."""
+    session = owned_session(request, request.path_params["session_id"])
+    if session is None:
+        return error(404, NOT_FOUND)
+    body = await json_body(request)
+    if isinstance(body, Response):
+        return body
+    try:
+        title = field(body, "title", str, required=True)
+    except ValueError as exc:
+        return error(400, str(exc))
+    title = " ".join(title.split())[:200]
+    if not title:
+        return error(400, "'title' is empty")
+    return JSONResponse(session_json(state_store(request).update_session(session.id, title=title)))
+
+
 async def archive_session(request: Request) -> Response:
     session = owned_session(request, request.path_params["session_id"])
     if session is None:
@@ -147,6 +166,7 @@ routes: list[BaseRoute] = [
     Route("/v1/sessions", create_session, methods=["POST"]),
     Route("/v1/sessions", list_sessions, methods=["GET"]),
     Route("/v1/sessions/{session_id}", show_session, methods=["GET"]),
+    Route("/v1/sessions/{session_id}", rename_session, methods=["PATCH"]),
     Route("/v1/sessions/{session_id}", archive_session, methods=["DELETE"]),
     Route("/v1/sessions/{session_id}/restore", restore_session, methods=["POST"]),
     Route("/v1/sessions/{session_id}/messages", post_message, methods=["POST"]),

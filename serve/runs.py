@@ -131,11 +131,11 @@ class RunManager:
         try:
             if self.draining:
                 raise QueueFull("the server is shutting down; try again shortly", 5.0)
+            self._check_rate(store, session_id)  # the session's own limit first
             if len(self.queue) >= self.settings.serve.max_queue:
                 wait = max(1.0, (self._service or 5.0) / max(1, self.settings.queue.slots))
                 line = f"the queue is full ({self.settings.serve.max_queue} waiting)"
                 raise QueueFull(line, wait)
-            self._check_rate(store, session_id)
         except (QueueFull, RateLimited) as exc:
             if self.metrics is not None:
                 self.metrics.rejected.labels("503" if isinstance(exc, QueueFull) else "429").inc()

@@ -44,8 +44,8 @@ class DrainingServer(uvicorn.Server):
     def _drain(self, sig: int) -> None:
         try:
             self.runs.drain(self.drain_seconds)
-        finally:
-            super().handle_exit(sig, None)
+        finally:  # a drained server exits 0: the signal is not raised again after it
+            self.should_exit = True
 
 
 def serve(app: Starlette, host: str, port: int) -> None:
