@@ -214,6 +214,30 @@ def test_html_and_javascript_links_render_as_text(page: WebDriver, standin: Stan
     assert not alert_shown(page)
 
 
+def test_sessions_search_rename_archive(page: WebDriver, served: Server) -> None:
+    for title in ("apples to compare", "bananas ripening"):
+        made = httpx.post(f"{served.url}/v1/sessions", json={"title": title}, timeout=5)
+        assert made.status_code == 201
+    page.refresh()
+    listed = """return [...document.querySelectorAll('#sessions .open')].map(b => b.innerText)"""
+    wait(page, lambda d: "bananas ripening" in d.execute_script(listed))
+    page.find_element(By.ID, "search").send_keys("BANANA")
+    assert page.execute_script(listed) == ["bananas ripening"]
+    page.find_element(By.CSS_SELECTOR, "#sessions [aria-label='Rename bananas ripening']").click()
+    prompt = page.switch_to.alert
+    prompt.send_keys("cherries now")
+    prompt.accept()
+    page.find_element(By.ID, "search").send_keys(Keys.BACKSPACE * len("BANANA"))
+    wait(page, lambda d: "cherries now" in d.execute_script(listed))
+    assert "bananas ripening" not in page.execute_script(listed)
+    page.find_element(By.CSS_SELECTOR, "#sessions [aria-label='Archive cherries now']").click()
+    wait(page, lambda d: "cherries now" not in d.execute_script(listed))
+    page.find_element(By.ID, "archived").click()
+    wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "[aria-label='Restore cherries now']"))
+    sessions = httpx.get(f"{served.url}/v1/sessions?archived=true", timeout=5).json()["sessions"]
+    assert [s["title"] for s in sessions if s["status"] == "archived"] == ["cherries now"]
+
+
 def test_a_key_is_asked_for_once_and_kept(page: WebDriver, served: Server) -> None:
     """Last in this module: once a key exists, every /v1 request needs one."""
     made = served.pocketchat("keys", "create", "browser")
