@@ -200,18 +200,25 @@ def test_too_many_turns_is_429_with_retry_after_and_not_stored(
 def test_a_full_queue_is_503_with_retry_after(
     served: Server, keys: dict[str, str], seen: Seen, standin: StandIn
 ) -> None:
-    standin.first_token_delay = 3.0
+    standin.first_token_delay = 3.0  # nothing finishes meanwhile
     auth = {"Authorization": f"Bearer {keys['bob']}"}
     with httpx.Client(base_url=served.url, headers=auth, timeout=30) as http:
-        sessions = [http.post("/v1/sessions", json={}).json()["id"] for _ in range(2)]
-        running = http.post(f"/v1/sessions/{sessions[0]}/messages", json={"content": "slow"})
-        run_id = running.json()["run_id"]
-        with http.stream("GET", f"/v1/runs/{run_id}/events") as events:
+        running = http.post("/v1/sessions", json={}).json()["id"]
+        first = http.post(f"/v1/sessions/{running}/messages", json={"content": "slow"})
+        run_ids = [first.json()["run_id"]]
+        with http.stream("GET", f"/v1/runs/{run_ids[0]}/events") as events:
             for line in events.iter_lines():
                 if line.strip() == "event: started":
-                    break  # the slot is taken: the next run waits in the queue
-        waiting = http.post(f"/v1/sessions/{sessions[1]}/messages", json={"content": "queued"})
-        assert waiting.status_code == 202
+                    break  # the slot is taken: later runs wait (max_queue: 1)
+        statuses = []
+        for n in range(6):  # the workers waiting at the slot, then the queue, fill up
+            session = http.post("/v1/sessions", json={}).json()["id"]
+            sent = http.post(f"/v1/sessions/{session}/messages", json={"content": f"w{n}"})
+            statuses.append(sent.status_code)
+            if sent.status_code != 202:
+                break
+            run_ids.append(sent.json()["run_id"])
+        assert statuses[-1] == 503 and set(statuses[:-1]) == {202}, statuses
         with pytest.raises(openai.InternalServerError) as full:
             client(served, keys["bob"]).chat.completions.create(
                 model=MODEL, messages=[{"role": "user", "content": "one too many"}]
@@ -219,7 +226,8 @@ def test_a_full_queue_is_503_with_retry_after(
         assert full.value.status_code == 503
         assert int(full.value.response.headers["retry-after"]) >= 1
         standin.first_token_delay = 0.0
-        http.post(f"/v1/runs/{run_id}/cancel")
+        for run_id in run_ids:
+            http.post(f"/v1/runs/{run_id}/cancel")
 
 
 def test_models_lists_ollamas(served: Server, keys: dict[str, str]) -> None:
