@@ -34,8 +34,8 @@ def chromium(size: tuple[int, int] = DESKTOP) -> WebDriver:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     if size[0] < 500:  # narrower than a desktop window can be: emulate the phone's viewport
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})  # fmt: skip
+        metrics = {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     return driver
 
 
