@@ -44,6 +44,15 @@ class FairQueue:
                     return True
             return False
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until a run waits or the queue is closed; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._closed or bool(self._ring), timeout)
+
     def take(self, timeout: float | None = None) -> str | None:
         """The next run (round-robin across keys); None when closed or on timeout."""
         with self._cond:

@@ -95,7 +95,10 @@ class RunManager:
 
         self.events.bind_loop(loop)
         recover(self.events)
-        for n in range(max(1, self.settings.queue.slots)):
+        queue = self.settings.queue
+        # one more worker than slots when the gate guards Ollama: it waits at the door with the
+        # next run ready while the last one is still being saved, so the slot never idles
+        for n in range(max(1, queue.slots) + (1 if queue.enabled else 0)):
             worker = Worker(self, name=f"run-worker-{n + 1}")
             worker.start()
             self._workers.append(worker)
@@ -106,6 +109,10 @@ class RunManager:
         self.draining = True
         for run_id in self.queue.drain():
             self._end_waiting(run_id, "the server is shutting down")
+        with self._lock:
+            at_door = [sink for sink in self._running.values() if not sink.started]
+        for sink in at_door:  # not begun: ended as the ones still waiting, at the slot's grant
+            sink.stop("drain")
         deadline = time.monotonic() + seconds
         for worker in self._workers:
             worker.join(max(0.0, deadline - time.monotonic()))
@@ -132,7 +139,7 @@ class RunManager:
             if self.draining:
                 raise QueueFull("the server is shutting down; try again shortly", 5.0)
             self._check_rate(store, session_id)  # the session's own limit first
-            if len(self.queue) >= self.settings.serve.max_queue:
+            if self.waiting() >= self.settings.serve.max_queue:
                 wait = max(1.0, (self._service or 5.0) / max(1, self.settings.queue.slots))
                 line = f"the queue is full ({self.settings.serve.max_queue} waiting)"
                 raise QueueFull(line, wait)
@@ -200,18 +207,38 @@ class RunManager:
         return True
 
     # -- for the workers --------------------------------------------------------------------
-    def claim(self, run_id: str, sink_model: str) -> tuple[Job, RunSink] | None:
+    def next_job(self, sink_model: str) -> tuple[Job, RunSink] | None:
+        """The next run for a worker (blocks); None once the queue is closed. Taken from the
+        queue and put at Ollama's door in one step, so no announcement sees it in neither."""
+        while True:
+            if not self.queue.wait_ready(0.5):
+                continue
+            with self._lock:
+                if self.queue.closed:
+                    return None
+                run_id = self.queue.take(0)
+                if run_id is None:
+                    continue
+                job = self._jobs.pop(run_id, None)
+                last = self._positions.pop(run_id, None)
+                if job is None:
+                    continue
+                sink = RunSink(self.events, run_id, job.model or sink_model,
+                               last_position=last, on_start=self._slot_taken)  # fmt: skip
+                self._running[run_id] = sink
+                self._announce()
+            if self.metrics is not None:
+                self.metrics.wait_seconds.observe(time.monotonic() - job.queued_at)
+            return job, sink
+
+    def waiting(self) -> int:
+        """Runs not yet begun: in the queue, or at Ollama's door with a worker."""
         with self._lock:
-            job = self._jobs.pop(run_id, None)
-            self._positions.pop(run_id, None)
-            if job is None:
-                return None
-            sink = RunSink(self.events, run_id, job.model or sink_model)
-            self._running[run_id] = sink
-            self._announce()
-        if self.metrics is not None:
-            self.metrics.wait_seconds.observe(time.monotonic() - job.queued_at)
-        return job, sink
+            return len(self.queue) + sum(1 for k in self._running.values() if not k.started)
+
+    def _slot_taken(self) -> None:
+        with self._lock:
+            self._announce()  # one fewer at Ollama's door: everyone behind moves up
 
     def finished(self, run_id: str, seconds: float) -> None:
         with self._lock:
@@ -233,21 +260,35 @@ class RunManager:
                 self.metrics.runs.labels("cancelled").inc()
 
     def _announce(self) -> None:
-        """`queued` for each waiting run whose position changed (callers hold the lock)."""
+        """`queued` for each run not yet begun whose position changed (callers hold the lock):
+        the ones at Ollama's door first (in the order they were taken), then the queue's."""
         order = self.queue.order()
         per_run = (self._service or 0.0) / max(1, self.settings.queue.slots)
-        busy = len(self._running)
-        items = []
-        for index, run_id in enumerate(order):
-            position = index + 1
-            if self._positions.get(run_id) == position:
+        busy = 1 if self._running else 0
+        items: list[tuple[str, str, dict[str, Any]]] = []
+
+        def place(run_id: str, position: int) -> None:
+            eta = round(per_run * (position - 1 + busy), 1) if self._service else None
+            data = {"position": position, "ahead": position - 1, "eta_s": eta}
+            items.append((run_id, "queued", data))
+
+        at_door = 0
+        for run_id, sink in self._running.items():
+            if sink.started:
                 continue
-            self._positions[run_id] = position
-            eta = round(per_run * (index + (1 if busy else 0)), 1) if self._service else None
-            items.append((run_id, "queued", {"position": position, "ahead": index, "eta_s": eta}))
+            at_door += 1
+            last = sink.last_position
+            if not sink.gate_spoke and (last is None or at_door < last):  # only ever down
+                sink.last_position = at_door
+                place(run_id, at_door)
+        for index, run_id in enumerate(order):
+            position = index + 1 + at_door
+            if self._positions.get(run_id) != position:
+                self._positions[run_id] = position
+                place(run_id, position)
         self.events.append_each(items)
         if self.metrics is not None:
-            self.metrics.queue_depth.set(len(order))
+            self.metrics.queue_depth.set(len(order) + at_door)
 
 
 def _epoch(text: str) -> float:

@@ -49,6 +49,8 @@ class Worker(threading.Thread):
         manager = self.manager
         app = manager.app.sibling()
         try:
+            # the worker at the door looks often: a freed slot is taken within milliseconds
+            app.override(**{"queue.poll_seconds": min(app.settings.queue.poll_seconds, 0.005)})
             settings = app.settings
             spec = load_flow(resolve_flow(settings.flow), app.registry(),
                              extra_imports=settings.imports)  # fmt: skip
@@ -56,11 +58,9 @@ class Worker(threading.Thread):
             deps = app.deps(current)
             manager.events.adopt(deps.store)
             flow: Flow[Any, Any] = build_flow(spec, deps, settings.retry)
-            while (run_id := manager.queue.take()) is not None:
-                claimed = manager.claim(run_id, settings.model)
-                if claimed is None:
-                    continue
+            while (claimed := manager.next_job(settings.model)) is not None:
                 job, sink = claimed
+                run_id = job.run_id
                 current.target = sink
                 started = time.monotonic()
                 try:
@@ -107,7 +107,10 @@ class Worker(threading.Thread):
             error = shared.get("error") or {"kind": "failed", "line": "the turn failed"}
         if shared.get("error", {}).get("kind") == "RateLimited":
             error = shared["error"]
-        _finish(events, job.run_id, job.session_id, sink.stop_reason, turn, error)
+        stopped = sink.stop_reason
+        if stopped == "drain" and sink.started:
+            stopped = "cut"  # the drain's deadline cut a reply in flight: kept, partial
+        _finish(events, job.run_id, job.session_id, stopped, turn, error)
         if metrics is not None:
             _observe(metrics, turn, shared)
 
@@ -119,7 +122,7 @@ def _finish(
     store = events.store()
     found = store.run_reply(session_id, run_id)
     reply_id, status = found if found else (None, "failed")
-    if stopped == "drain" and reply_id is not None and status == "interrupted":
+    if stopped == "cut" and reply_id is not None and status == "interrupted":
         store.update_message(reply_id, status="partial")  # cut by the drain's deadline
         status = "partial"
     if error is not None:
@@ -131,7 +134,9 @@ def _finish(
         "completion_tokens": turn.get("completion_tokens"),
         "timings": turn.get("timings") or {}, "done_reason": turn.get("done_reason"),
     }  # fmt: skip
-    run_status = "cancelled" if stopped == "cancel" else ("failed" if error else "done")
+    run_status = "failed" if error else "done"
+    if stopped in ("cancel", "drain"):  # stopped by a person, or by the drain before it began
+        run_status = "cancelled"
     store.set_run_status(run_id, run_status, reply_id=reply_id)
     events.append(run_id, "done", done)
     log.info("run_done", run_id=run_id, status=status, run_status=run_status)
