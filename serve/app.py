@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve import auth, health, metrics, openai_routes, page, routes_runs, routes_sessions
 from serve.runs import RunManager
+from serve.worker import Worker
 
 if TYPE_CHECKING:
     from app import App
@@ -70,7 +71,7 @@ def create_app(root: App) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.store = runs.events.store()  # opened on the event loop's thread
-        runs.open(asyncio.get_running_loop())
+        runs.open(asyncio.get_running_loop(), Worker)
         log.info("serve_started", workers=len(runs._workers))
         try:
             yield

@@ -14,7 +14,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ import structlog
 
 from serve.dispatch import FairQueue
 from serve.events import EventLog, RunEvent
+from serve.jobs import Job, end_unstarted, recover
 from serve.run_sink import RunSink
 from utils.store import SessionNotFound
 
@@ -58,19 +59,6 @@ class QueueFull(Exception):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
-class Job:
-    run_id: str
-    session_id: str
-    message_id: int
-    content: str
-    model: str | None
-    options: dict[str, Any] | None
-    collection: str | None
-    key_id: str | None
-    queued_at: float
-
-
 class RunManager:
     """One per server process (`app.state.runs`)."""
 
@@ -89,19 +77,21 @@ class RunManager:
         self.draining = False
 
     # -- life -----------------------------------------------------------------------------
-    def open(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Bind the event loop, end runs a dead server left, start one worker per slot."""
-        from serve.worker import Worker, recover
-
+    def open(
+        self, loop: asyncio.AbstractEventLoop,
+        worker: Callable[[RunManager, str], threading.Thread],
+    ) -> None:  # fmt: skip
+        """Bind the event loop, end runs a dead server left, start the workers
+        (`worker(manager, name)`: serve/worker.py's `Worker`)."""
         self.events.bind_loop(loop)
         recover(self.events)
         queue = self.settings.queue
         # one more worker than slots when the gate guards Ollama: it waits at the door with the
         # next run ready while the last one is still being saved, so the slot never idles
         for n in range(max(1, queue.slots) + (1 if queue.enabled else 0)):
-            worker = Worker(self, name=f"run-worker-{n + 1}")
-            worker.start()
-            self._workers.append(worker)
+            thread = worker(self, f"run-worker-{n + 1}")
+            thread.start()
+            self._workers.append(thread)
 
     def drain(self, seconds: float) -> None:
         """SIGTERM: take no more runs, end the waiting ones (kept, interrupted), let running
@@ -248,8 +238,6 @@ class RunManager:
             self._announce()  # estimates follow the service time
 
     def _end_waiting(self, run_id: str, why: str) -> None:
-        from serve.worker import end_unstarted
-
         with self._lock:
             job = self._jobs.pop(run_id, None)
             self._positions.pop(run_id, None)

@@ -5,7 +5,7 @@ and the flow's `Deps` stay in one thread. The flow is built once per worker with
 points at the current run's `RunSink`. A run ends with `done {status, message_id,
 prompt_tokens, completion_tokens, timings}` (after `error {kind, line}` when it failed), written
 after the reply row is committed; runs a dead server left are ended at the next start from
-what the store holds (`recover`).
+what the store holds (`serve/jobs.py` `recover`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from serve.events import EventLog
 if TYPE_CHECKING:
     from pocketflow import Flow
 
+    from serve.jobs import Job
     from serve.run_sink import RunSink
-    from serve.runs import Job, RunManager
+    from serve.runs import RunManager
     from utils.sink import Sink
 
 log = structlog.get_logger()
@@ -159,32 +160,3 @@ def _observe(metrics: Any, turn: dict[str, Any], shared: dict[str, Any]) -> None
     if context.get("dropped") or context.get("cut"):
         metrics.truncations.inc()
     metrics.runs.labels(turn.get("status") or "failed").inc()
-
-
-def end_unstarted(events: EventLog, run_id: str, session_id: str, why: str) -> None:
-    """A run that never reached the flow (cancelled, or the server stopping): the person's
-    message gets an empty `interrupted` reply, kept, and the run its `done`."""
-    store = events.store()
-    reply = store.append_message(session_id, "assistant", "", status="interrupted",
-                                 request_id=run_id, meta={"error": why})  # fmt: skip
-    events.append(run_id, "notice", {"text": why})
-    store.set_run_status(run_id, "cancelled", reply_id=reply.id)
-    events.append(run_id, "done", {"status": "interrupted", "message_id": reply.id,
-                                   "prompt_tokens": None, "completion_tokens": None,
-                                   "timings": {}})  # fmt: skip
-
-
-def recover(events: EventLog) -> None:
-    """Runs left queued or running by a server that died: ended from what the store holds."""
-    store = events.store()
-    for run in store.unfinished_runs():
-        found = store.run_reply(run.session_id, run.id)
-        if found is None:
-            end_unstarted(events, run.id, run.session_id, "the server stopped before its turn")
-            continue
-        reply_id, status = found
-        store.set_run_status(run.id, "done", reply_id=reply_id)
-        events.append(run.id, "done", {"status": status, "message_id": reply_id,
-                                       "prompt_tokens": None, "completion_tokens": None,
-                                       "timings": {}})  # fmt: skip
-        log.info("run_recovered", run_id=run.id, status=status)
