@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-runtime
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: chat test lint bench demo clean
+.PHONY: chat test lint bench demo clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,17 @@ $(DEVSTAMP): pyproject.toml | $(PY)
 chat: $(STAMP)
 	$(VENV)/bin/pocketchat chat
 
-test: $(DEVSTAMP)
+test: $(DEVSTAMP) browser
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# The chat page's tests drive Debian's headless Chromium through its chromedriver.
+browser:
+	@command -v chromium >/dev/null && test -x /usr/bin/chromedriver || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	   chromium chromium-driver >/dev/null)
 
 bench: $(DEVSTAMP)
 	$(PY) -m bench

@@ -16,7 +16,8 @@ from typing import Any
 # project's: one line says what to run instead of a traceback.
 DEPENDENCIES = frozenset({
     "click", "httpx", "numpy", "ollama", "pocketflow", "prometheus_client", "prompt_toolkit",
-    "pydantic", "pypdf", "sqlite_utils", "structlog", "yaml",
+    "pydantic", "pypdf", "sqlite_utils", "sse_starlette", "starlette", "structlog", "uvicorn",
+    "yaml",
 })  # fmt: skip
 
 
@@ -49,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("cli.db", "db", "Show and apply database migrations."),
     "queue": ("cli.queue_cmd", "queue", "Show the request queue; clear stale tickets."),
     "doctor": ("cli.doctor", "doctor", "Check Ollama, the model, the database, disk and queue."),
+    "keys": ("cli.keys_cmd", "keys", "Make, list and revoke API keys for serve mode."),
+    "serve": ("cli.serve_cmd", "serve", "Serve the HTTP API (sessions, runs, OpenAI-compatible)."),
 }
 
 

@@ -33,15 +33,23 @@ def start_up_done() -> None:
         gc.enable()
 
 
+_QUEUE_CHECKED: set[Path] = set()
+
+
 def _check_queue_file(path: Path) -> None:
     """Refuse a `queue.db` that is not SQLite with one line naming it (it holds only tickets
-    in line, so deleting it is safe); sqlite would only say "file is not a database"."""
+    in line, so deleting it is safe); sqlite would only say "file is not a database". Once a
+    process: closing a file drops every POSIX lock this process holds on it, so a second raw
+    read would drop the locks of the gate's open connection (serve opens one per worker)."""
     from utils.store import StoreError
 
+    if path in _QUEUE_CHECKED:
+        return
     try:
         with path.open("rb") as fh:
             header = fh.read(16)
-    except FileNotFoundError:
+    except FileNotFoundError:  # the gate makes it, in this process
+        _QUEUE_CHECKED.add(path)
         return
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the queue file ({exc.strerror}).") from exc
@@ -50,6 +58,7 @@ def _check_queue_file(path: Path) -> None:
             f"{path}: not an SQLite database; it holds only the queue's tickets: delete it and "
             "pocketchat makes a new one."
         )
+    _QUEUE_CHECKED.add(path)
 
 
 class App:
@@ -73,6 +82,14 @@ class App:
         self._gate: Gate | None = None
         self._logging_ready = False
         self._log_file: Path | None = None
+
+    def sibling(self) -> App:
+        """An App with the same settings and its own services (store connection, Ollama
+        client, queue gate): for a worker thread of `serve`, which closes it."""
+        twin = App(config_file=self.config_file, debug=self.debug, settings=self.settings)
+        twin._logging_ready = True  # configured once, by this App
+        twin._host = self._host
+        return twin
 
     # -- settings and logging -------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ BENCHMARKS: tuple[str, ...] = (
     "queue",
     "tokens",
     "rag_query",
+    "serve_load",
 )
 
 

@@ -103,6 +103,18 @@ class ArchiveSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """`pocketchat serve` (docs/serve.md)."""
+
+    max_queue: int = 100  # runs waiting at once; one more is refused with 503
+    drain_seconds: float = 10.0  # on SIGTERM, how long running replies may finish
+    on_disconnect: str = "continue"  # continue | cancel: a reply whose client left
+    turns_per_minute: int = 30  # per session, unless rate_limit.turns_per_minute is set
+    ping_seconds: float = 15.0  # an SSE comment this often keeps proxies from closing
+    cors_origins: list[str] = field(default_factory=list)  # empty = CORS off
+
+
+@dataclass(frozen=True)
 class DiskSettings:
     min_free_mb: float = 100.0
 
@@ -140,6 +152,7 @@ class Settings:
     queue: QueueSettings = field(default_factory=QueueSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     disk: DiskSettings = field(default_factory=DiskSettings)
     log: LogSettings = field(default_factory=LogSettings)
     rag: RagSettings = field(default_factory=RagSettings)

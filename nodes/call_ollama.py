@@ -168,9 +168,9 @@ class CallOllama(PocketNode):
                 ticket.release()
                 ticket = gate.acquire(self.deps.sink.waiting)
             queue = (clock.monotonic() - joined, int(getattr(ticket, "ahead", 0)))
-        self.deps.sink.status("thinking…")
         stream: ChatStream | None = None
-        try:
+        try:  # from here on a failure or a stop gives the ticket back
+            self.deps.sink.status("thinking…")
             stream = self.deps.llm.chat_stream(
                 data.model,
                 data.prompt,

@@ -3,7 +3,9 @@
 The first node of the chat flow, so a refused turn stores nothing (the person's message is not
 recorded) and never reaches Ollama; the person gets one line, e.g. "rate limit: 30 turns per
 minute for this session; try again in 12 s". A new session (no `session_id` yet) is never
-limited. `turns_per_minute` is a param, else `rate_limit.turns_per_minute`; 0 turns it off.
+limited, nor a turn whose message the caller stored already (`user_message_id`: serve mode
+limits before it stores). `turns_per_minute` is a param, else `rate_limit.turns_per_minute`;
+0 turns it off.
 
 Actions: `default` (go on), `limited` (refused: `shared["turn"]` has status `refused`).
 """
@@ -42,7 +44,7 @@ class LimitRate(PocketNode):
 
         store, session_id = self.deps.store, shared.get("session_id")
         times: list[float] = []
-        if session_id and self.per_minute > 0:
+        if session_id and self.per_minute > 0 and shared.get("user_message_id") is None:
             try:
                 session_id = store.resolve_session(session_id).id
             except StoreError:  # LoadSession says so, in its own words

@@ -1,6 +1,8 @@
 """LoadSession: find or start the session, record the person's message, load the window.
 
-The person's message is stored here, before any model is called, so nothing typed is lost.
+The person's message is stored here, before any model is called, so nothing typed is lost
+(unless the caller stored it already and says so with `user_message_id`: serve mode commits it
+before it answers the request).
 Loading reads only the last `window` messages (an index on session and seq), never the whole
 history. A model change (shared["model"] differs from the session's) is recorded with a short
 transition note so the new model knows where it stands.
@@ -39,6 +41,7 @@ class LoadInput:
     regenerate: bool
     context_mode: str | None
     origin: str | None
+    stored_message_id: int | None = None
 
 
 class LoadSession(PocketNode):
@@ -47,7 +50,7 @@ class LoadSession(PocketNode):
         "session_id": str | None, "user_message": str, "regenerate": bool | None,
         "model": str | None, "system": str | None, "title": str | None,
         "options": dict[str, Any] | None, "context_mode": str | None, "request_id": str,
-        "origin": str,
+        "origin": str, "user_message_id": int | None,
     }  # fmt: skip
 
     def __init__(self, deps: Deps, window: int | None = None) -> None:
@@ -68,6 +71,7 @@ class LoadSession(PocketNode):
             regenerate=bool(shared.get("regenerate")),
             context_mode=shared.get("context_mode"),
             origin=shared.get("origin"),
+            stored_message_id=shared.get("user_message_id"),
         )
 
     def exec(self, prep_res: LoadInput) -> LoadInput:
@@ -97,6 +101,8 @@ class LoadSession(PocketNode):
             session = self._apply_changes(session, exec_res)
         if exec_res.regenerate:
             supersede_last_reply(store, session.id)
+        elif exec_res.stored_message_id is not None:  # the caller stored it (serve mode)
+            shared["user_message_id"] = exec_res.stored_message_id
         else:
             assert exec_res.user_message is not None
             message = store.append_message(

@@ -229,3 +229,49 @@ def test_m009_marks_flow_run_sessions_as_batch_and_leaves_the_rest_unknown(
     assert store.latest_session(conversation=True, include_archived=True) is not None
     assert [s.id for s in store.list_sessions(origin="flow-run")] == ["ba7c4ba7c4ba"]
     store.close()
+
+
+def test_m010_runs_keep_an_ordered_event_log_and_refuse_an_unknown_status(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(fixture_path(9).read_text(encoding="utf-8"))
+    conn.close()
+    store = SqliteStore.open(path, FixedClock())
+    db = store.db
+    db.execute(
+        "INSERT INTO runs (id, session_id, message_id, status, created_at) "
+        "VALUES ('r1', 'c4a7c4a7c4a7', 1, 'queued', 't')"
+    )
+    db.execute("INSERT INTO run_events VALUES ('r1', 1, 'queued', '{}', 't')")
+    with pytest.raises(sqlite3.IntegrityError):  # one event per (run, id)
+        db.execute("INSERT INTO run_events VALUES ('r1', 1, 'started', '{}', 't')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO runs (id, session_id, message_id, status, created_at) "
+            "VALUES ('r2', 'c4a7c4a7c4a7', 1, 'lost', 't')"
+        )
+    with pytest.raises(sqlite3.IntegrityError):  # a run belongs to a session that exists
+        db.execute(
+            "INSERT INTO runs (id, session_id, message_id, status, created_at) "
+            "VALUES ('r3', 'nosuchsession', 1, 'queued', 't')"
+        )
+    store.close()
+
+
+def test_m011_keys_have_unique_names_and_sessions_a_key_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(fixture_path(10).read_text(encoding="utf-8"))
+    conn.close()
+    store = SqliteStore.open(path, FixedClock())
+    db = store.db
+    found = dict(db.execute("SELECT id, key_id FROM sessions").fetchall())
+    assert set(found.values()) == {None}  # sessions from before keys belong to no key
+    db.execute("INSERT INTO api_keys (id, name, hash, created_at) VALUES ('k', 'a', 'h', 't')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO api_keys (id, name, hash, created_at) VALUES ('j', 'a', 'h', 't')")
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE key_id = 'k'").fetchall()
+    assert "sessions_key" in str(plan)
+    store.close()

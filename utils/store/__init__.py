@@ -15,6 +15,7 @@ from utils.lazy import lazy_exports
 if TYPE_CHECKING:
     from utils.store.contract import SqlStore, Store
     from utils.store.flow_runs_sql import FlowRun
+    from utils.store.keys_sql import ApiKey, KeyNotFound
     from utils.store.models import (
         BATCH_ORIGINS,
         CONVERSATION_ORIGINS,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         NewDocument,
         StoredDocument,
     )
+    from utils.store.runs_sql import RunRecord, StoredEvent
     from utils.store.sqlite_open import set_wal
     from utils.store.sqlite_store import SqliteStore
 
@@ -48,15 +50,18 @@ __all__ = [
     "FULL_CONTENT",
     "ORIGINS",
     "AmbiguousSession",
+    "ApiKey",
     "ChunkRecord",
     "Collection",
     "CollectionNotFound",
     "FlowRun",
+    "KeyNotFound",
     "Message",
     "NewChunk",
     "NewDocument",
     "NewerSchema",
     "ReadOnlyStore",
+    "RunRecord",
     "SearchHit",
     "Session",
     "SessionNotFound",
@@ -66,6 +71,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredDocument",
+    "StoredEvent",
     "iso",
     "set_wal",
 ]  # fmt: skip
@@ -76,6 +82,10 @@ __getattr__ = lazy_exports(
         "SqlStore": "contract",
         "Store": "contract",
         "FlowRun": "flow_runs_sql",
+        "RunRecord": "runs_sql",
+        "StoredEvent": "runs_sql",
+        "ApiKey": "keys_sql",
+        "KeyNotFound": "keys_sql",
         "FULL_CONTENT": "parts_sql",
         "AmbiguousSession": "models",
         "BATCH_ORIGINS": "models",

@@ -270,6 +270,58 @@ def m009_session_origin(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m010_runs(db: Database) -> None:
+    """Serve mode (`serve/`): a turn asked over HTTP is a run, a record and not a connection.
+    `runs` holds its state; `run_events` its append-only event log (ids increase from 1 within
+    a run), which a client replays from `Last-Event-ID` and then follows live."""
+    db.executescript(
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            message_id INTEGER NOT NULL,
+            reply_id INTEGER,
+            key_id TEXT,
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX idx_runs_session ON runs (session_id, created_at);
+        CREATE INDEX idx_runs_status ON runs (status);
+        CREATE TABLE run_events (
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, id)
+        );
+        """
+    )
+
+
+@MIGRATIONS()
+def m011_api_keys(db: Database) -> None:
+    """Serve mode's keys (`keys create NAME`): stored hashed, revoked never deleted; a session
+    made through a key belongs to it (`sessions.key_id`)."""
+    db.executescript(
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        );
+        ALTER TABLE sessions ADD COLUMN key_id TEXT;
+        CREATE INDEX sessions_key ON sessions (key_id);
+        """
+    )
+
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 

@@ -59,6 +59,7 @@ class Session:
     updated_at: str
     last_active_at: str
     origin: str | None = None  # chat | ask | flow-run | api; None: unknown (a conversation)
+    key_id: str | None = None  # serve mode: the API key the session belongs to (m011)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
@@ -75,6 +76,7 @@ class Session:
             updated_at=row["updated_at"],
             last_active_at=row["last_active_at"],
             origin=row["origin"] if "origin" in row.keys() else None,  # noqa: SIM118 (values)
+            key_id=row["key_id"] if "key_id" in row.keys() else None,  # noqa: SIM118 (values)
         )
 
 

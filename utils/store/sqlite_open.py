@@ -77,15 +77,32 @@ def connect_read_only(path: Path) -> Database:
     return Database(conn, execute_plugins=False)
 
 
+# Databases this process has checked (resolved paths). Checked once per process: reading the
+# header with a plain file descriptor and closing it drops every POSIX lock this process holds
+# on the file (fcntl semantics), including those of its open SQLite connections; another
+# process closing its last connection could then checkpoint and delete the WAL they still
+# write to, and their later commits would vanish (a server opens one store per thread).
+_CHECKED: set[str] = set()
+
+
+def mark_checked(path: Path) -> None:
+    """The database at `path` is open here (created or checked): never read it raw again."""
+    _CHECKED.add(str(path.resolve()))
+
+
 def check_existing(path: Path) -> None:
-    """Refuse a non-SQLite, corrupt or newer-schema file; never writes to it."""
+    """Refuse a non-SQLite, corrupt or newer-schema file; never writes to it. The raw header
+    is read once per process and path (see `_CHECKED`); the rest goes through SQLite."""
     try:
         if not path.exists() or path.stat().st_size == 0:
             return
         if path.is_dir():
             raise StoreError(f"{path}: is a directory, not a database; set data_dir elsewhere.")
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
+        if str(path.resolve()) in _CHECKED:
+            header = SQLITE_HEADER  # open here: SQLite has it (a raw read would drop its locks)
+        else:
+            with path.open("rb") as fh:
+                header = fh.read(len(SQLITE_HEADER))
     except PermissionError as exc:
         raise StoreError(permission_line(path, "read")) from exc
     if header != SQLITE_HEADER:

@@ -29,6 +29,7 @@ from utils.clock import Clock
 from utils.paths import free_mb
 from utils.store import export, leases, migrations, search
 from utils.store.flow_runs_sql import FlowRunsMixin
+from utils.store.keys_sql import KeysMixin
 from utils.store.messages_sql import MessagesMixin
 from utils.store.models import (
     ReadOnlyStore,
@@ -38,6 +39,7 @@ from utils.store.models import (
 )
 from utils.store.parts_sql import PartsMixin
 from utils.store.rag_sql import RagMixin
+from utils.store.runs_sql import RunsMixin
 from utils.store.sessions_sql import SessionsMixin
 from utils.store.sqlite_lib import Database
 from utils.store.sqlite_open import (
@@ -46,6 +48,7 @@ from utils.store.sqlite_open import (
     connect_read_only,
     is_full,
     is_permission,
+    mark_checked,
     permission_line,
     tighten_files,
     write_denied,
@@ -57,7 +60,9 @@ T = TypeVar("T")
 LOCK_RETRIES = 5
 
 
-class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin):
+class SqliteStore(
+    SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin, RunsMixin
+):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path
@@ -87,6 +92,7 @@ class SqliteStore(SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMi
                 "cannot create the database. Free some space."
             )
         db, reason = cls._connect(path, fresh, denied, clock)
+        mark_checked(path)  # a later raw read of the file would drop this connection's locks
         store = cls(db, path, clock, min_free_mb)
         if reason:
             store._deny(reason)

@@ -1,0 +1,122 @@
+"""A run's event log: appended by whichever thread has news, followed by the HTTP streams.
+
+Every thread writes through its own store connection (SQLite connections stay in the thread
+that opened them). After an append, the followers waiting on the event loop are woken with
+`loop.call_soon_threadsafe`; a follower re-reads the log from its last id, so a slow client
+never slows the worker and a client that falls behind catches up from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from utils.store import Store
+
+TERMINAL = "done"  # the last event of every run
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One event of a run's append-only log."""
+
+    id: int  # increasing within the run, from 1
+    kind: str  # queued | loading | started | delta | notice | done | error
+    data: dict[str, Any]
+
+
+class EventLog:
+    def __init__(self, open_store: Callable[[], Store]) -> None:
+        self._open_store = open_store
+        self._local = threading.local()
+        self._stores: list[Store] = []
+        self._stores_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def store(self) -> Store:
+        """This thread's store."""
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            store = self._open_store()
+            self._local.store = store
+            with self._stores_lock:
+                self._stores.append(store)
+        return store
+
+    def append(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+        (event_id,) = self.store().append_run_events(run_id, [(kind, data)])
+        self._wake([run_id])
+        return event_id
+
+    def append_each(self, items: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Events of several runs (run_id, kind, data) in one commit."""
+        if not items:
+            return
+        store = self.store()
+
+        def write(_conn: object) -> None:
+            for run_id, kind, data in items:
+                store.append_run_events(run_id, [(kind, data)])
+
+        store.transaction(write)
+        self._wake([run_id for run_id, _kind, _data in items])
+
+    def _wake(self, run_ids: Sequence[str]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody follows
+            loop.call_soon_threadsafe(self._notify, tuple(set(run_ids)))
+
+    def _notify(self, run_ids: tuple[str, ...]) -> None:
+        for run_id in run_ids:
+            for waiter in self._waiters.get(run_id, ()):
+                waiter.set()
+
+    async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent]:
+        """The run's events after `after` from the store, then live until `done`."""
+        waiter = asyncio.Event()
+        self._waiters.setdefault(run_id, set()).add(waiter)
+        try:
+            while True:
+                waiter.clear()  # cleared before reading: an append after the read wakes us
+                events = self.store().run_events(run_id, after)
+                for stored in events:
+                    after = stored.id
+                    yield RunEvent(stored.id, stored.kind, stored.data)
+                    if stored.kind == TERMINAL:
+                        return
+                if not events:
+                    await waiter.wait()
+        finally:
+            waiters = self._waiters.get(run_id)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiters[run_id]
+
+    def adopt(self, store: Store) -> None:
+        """Use `store` (opened by this thread, closed by its owner) for this thread."""
+        self._local.store = store
+
+    def forget_thread_store(self) -> None:
+        self._local.store = None
+
+    def close_thread_store(self) -> None:
+        """Close this thread's store (a thread's last call)."""
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            return
+        self._local.store = None
+        with self._stores_lock:
+            if store in self._stores:
+                self._stores.remove(store)
+                store.close()

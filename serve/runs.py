@@ -1,0 +1,285 @@
+"""Runs: a turn asked over HTTP, recorded, queued fairly, worked by a thread, logged as events.
+
+`RunManager.start` refuses (429 `RateLimited`, 503 `QueueFull`) before it stores anything; else
+it commits the person's message and the run, puts the run in the fair queue (serve/dispatch.py)
+and announces every waiting run's position (`queued`, again at each change). One worker thread
+per Ollama slot (`queue.slots`) takes the next run and runs the same YAML turn flow as `chat`
+(serve/worker.py); the run's sink (serve/run_sink.py) turns what the flow says into events.
+A client's stream is only a view of the log (`follow`): the reply outlives its connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from serve.dispatch import FairQueue
+from serve.events import EventLog, RunEvent
+from serve.jobs import Job, end_unstarted, recover
+from serve.run_sink import RunSink
+from utils.store import SessionNotFound
+
+if TYPE_CHECKING:
+    from app import App
+    from serve.metrics import ServeMetrics
+    from utils.store import Session, Store
+
+__all__ = ["QueueFull", "RateLimited", "RunEvent", "RunManager", "StartedRun"]
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    run_id: str
+    message_id: int
+    session_id: str
+
+
+class RateLimited(Exception):
+    """429: the session asked too often; the message was not stored."""
+
+    def __init__(self, line: str, retry_after: float) -> None:
+        super().__init__(line)
+        self.retry_after = retry_after
+
+
+class QueueFull(Exception):
+    """503: the queue is full (or the server is draining); nothing was stored."""
+
+    def __init__(self, line: str, retry_after: float) -> None:
+        super().__init__(line)
+        self.retry_after = retry_after
+
+
+class RunManager:
+    """One per server process (`app.state.runs`)."""
+
+    def __init__(self, app: App, metrics: ServeMetrics | None = None) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.metrics = metrics
+        self.events = EventLog(lambda: app.open_store())
+        self.queue = FairQueue()
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._running: dict[str, RunSink] = {}
+        self._positions: dict[str, int] = {}
+        self._service: float | None = None  # recent seconds per run (moving average)
+        self._workers: list[threading.Thread] = []
+        self.draining = False
+
+    # -- life -----------------------------------------------------------------------------
+    def open(
+        self, loop: asyncio.AbstractEventLoop,
+        worker: Callable[[RunManager, str], threading.Thread],
+    ) -> None:  # fmt: skip
+        """Bind the event loop, end runs a dead server left, start the workers
+        (`worker(manager, name)`: serve/worker.py's `Worker`)."""
+        self.events.bind_loop(loop)
+        recover(self.events)
+        queue = self.settings.queue
+        # one more worker than slots when the gate guards Ollama: it waits at the door with the
+        # next run ready while the last one is still being saved, so the slot never idles
+        for n in range(max(1, queue.slots) + (1 if queue.enabled else 0)):
+            thread = worker(self, f"run-worker-{n + 1}")
+            thread.start()
+            self._workers.append(thread)
+
+    def drain(self, seconds: float) -> None:
+        """SIGTERM: take no more runs, end the waiting ones (kept, interrupted), let running
+        ones finish for `seconds`, then end them `partial`; wait for the workers."""
+        self.draining = True
+        for run_id in self.queue.drain():
+            self._end_waiting(run_id, "the server is shutting down")
+        with self._lock:
+            at_door = [sink for sink in self._running.values() if not sink.started]
+        for sink in at_door:  # not begun: ended as the ones still waiting, at the slot's grant
+            sink.stop("drain")
+        deadline = time.monotonic() + seconds
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            late = list(self._running.values())
+        for sink in late:
+            sink.stop("drain")
+        for worker in self._workers:
+            worker.join(self.settings.ollama.chunk_timeout + 5)
+        log.info("serve_drained", cut=len(late))
+
+    def close(self) -> None:
+        self.events.close_thread_store()
+
+    # -- runs -----------------------------------------------------------------------------
+    def start(
+        self, *, session_id: str, content: str, model: str | None = None,
+        options: dict[str, Any] | None = None, collection: str | None = None,
+        key_id: str | None = None,
+    ) -> StartedRun:  # fmt: skip
+        """Check the limits, commit the person's message and the run, queue it."""
+        store = self.events.store()
+        try:
+            if self.draining:
+                raise QueueFull("the server is shutting down; try again shortly", 5.0)
+            self._check_rate(store, session_id)  # the session's own limit first
+            if self.waiting() >= self.settings.serve.max_queue:
+                wait = max(1.0, (self._service or 5.0) / max(1, self.settings.queue.slots))
+                line = f"the queue is full ({self.settings.serve.max_queue} waiting)"
+                raise QueueFull(line, wait)
+        except (QueueFull, RateLimited) as exc:
+            if self.metrics is not None:
+                self.metrics.rejected.labels("503" if isinstance(exc, QueueFull) else "429").inc()
+            log.info("run_refused", session_id=session_id, reason=str(exc))
+            raise
+        session = store.get_session(session_id)
+        if session is None:
+            raise SessionNotFound(f"no session '{session_id}'")
+        run_id = uuid.uuid4().hex[:16]
+        message = store.append_message(session_id, "user", content, request_id=run_id,
+                                       model=model or session.model)  # fmt: skip
+        store.create_run(run_id, session_id, message.id, key_id)
+        job = Job(run_id, session_id, message.id, content, model, options, collection, key_id,
+                  time.monotonic())  # fmt: skip
+        with self._lock:
+            self._jobs[run_id] = job
+            self.queue.put(run_id, key_id)
+            self._announce()
+        log.info("run_queued", run_id=run_id, session_id=session_id, message_id=message.id)
+        return StartedRun(run_id, message.id, session_id)
+
+    def create_session(
+        self, *, model: str | None = None, system: str | None = None, title: str | None = None,
+        options: dict[str, Any] | None = None, key_id: str | None = None,
+    ) -> Session:  # fmt: skip
+        """A new session (`origin` api) that belongs to `key_id`."""
+        store = self.events.store()
+        session = store.create_session(model or self.settings.model, title=title, system=system,
+                                       options=options, origin="api")  # fmt: skip
+        if key_id is not None:
+            store.set_session_key(session.id, key_id)
+        return replace(session, key_id=key_id)
+
+    def _check_rate(self, store: Store, session_id: str) -> None:
+        from utils.queue import refusal_line, retry_after
+        from utils.store import iso
+
+        limits = self.settings
+        per_minute = limits.rate_limit.turns_per_minute or limits.serve.turns_per_minute
+        if per_minute <= 0:
+            return
+        now = store.clock.now()
+        times = [_epoch(t) for t in store.turns_since(session_id, iso(now - 60.0))]
+        wait = retry_after(times, now, per_minute)
+        if wait is not None:
+            raise RateLimited(refusal_line(per_minute, wait), max(1.0, wait))
+
+    def follow(self, run_id: str, after: int | None = None) -> AsyncIterator[RunEvent]:
+        """Replay the stored events after `after` (all when None), then live until `done`."""
+        return self.events.follow(run_id, after or 0)
+
+    def cancel(self, run_id: str) -> bool:
+        """End a run `interrupted` (its reply kept); False if it had already ended."""
+        if self.queue.remove(run_id):
+            self._end_waiting(run_id, "cancelled before its turn")
+            return True
+        with self._lock:
+            sink = self._running.get(run_id)
+        if sink is None:
+            return False
+        sink.stop("cancel")
+        return True
+
+    # -- for the workers --------------------------------------------------------------------
+    def next_job(self, sink_model: str) -> tuple[Job, RunSink] | None:
+        """The next run for a worker (blocks); None once the queue is closed. Taken from the
+        queue and put at Ollama's door in one step, so no announcement sees it in neither."""
+        while True:
+            if not self.queue.wait_ready(0.5):
+                continue
+            with self._lock:
+                if self.queue.closed:
+                    return None
+                run_id = self.queue.take(0)
+                if run_id is None:
+                    continue
+                job = self._jobs.pop(run_id, None)
+                last = self._positions.pop(run_id, None)
+                if job is None:
+                    continue
+                sink = RunSink(self.events, run_id, job.model or sink_model,
+                               last_position=last, on_start=self._slot_taken)  # fmt: skip
+                self._running[run_id] = sink
+                self._announce()
+            if self.metrics is not None:
+                self.metrics.wait_seconds.observe(time.monotonic() - job.queued_at)
+            return job, sink
+
+    def waiting(self) -> int:
+        """Runs not yet begun: in the queue, or at Ollama's door with a worker."""
+        with self._lock:
+            return len(self.queue) + sum(1 for k in self._running.values() if not k.started)
+
+    def _slot_taken(self) -> None:
+        with self._lock:
+            self._announce()  # one fewer at Ollama's door: everyone behind moves up
+
+    def finished(self, run_id: str, seconds: float) -> None:
+        with self._lock:
+            self._running.pop(run_id, None)
+            old = self._service
+            self._service = seconds if old is None else 0.7 * old + 0.3 * seconds
+            self._announce()  # estimates follow the service time
+
+    def _end_waiting(self, run_id: str, why: str) -> None:
+        with self._lock:
+            job = self._jobs.pop(run_id, None)
+            self._positions.pop(run_id, None)
+            self._announce()
+        if job is not None:
+            end_unstarted(self.events, job.run_id, job.session_id, why)
+            if self.metrics is not None:
+                self.metrics.runs.labels("cancelled").inc()
+
+    def _announce(self) -> None:
+        """`queued` for each run not yet begun whose position changed (callers hold the lock):
+        the ones at Ollama's door first (in the order they were taken), then the queue's."""
+        order = self.queue.order()
+        per_run = (self._service or 0.0) / max(1, self.settings.queue.slots)
+        busy = 1 if self._running else 0
+        items: list[tuple[str, str, dict[str, Any]]] = []
+
+        def place(run_id: str, position: int) -> None:
+            eta = round(per_run * (position - 1 + busy), 1) if self._service else None
+            data = {"position": position, "ahead": position - 1, "eta_s": eta}
+            items.append((run_id, "queued", data))
+
+        at_door = 0
+        for run_id, sink in self._running.items():
+            if sink.started:
+                continue
+            at_door += 1
+            last = sink.last_position
+            if not sink.gate_spoke and (last is None or at_door < last):  # only ever down
+                sink.last_position = at_door
+                place(run_id, at_door)
+        for index, run_id in enumerate(order):
+            position = index + 1 + at_door
+            if self._positions.get(run_id) != position:
+                self._positions[run_id] = position
+                place(run_id, position)
+        self.events.append_each(items)
+        if self.metrics is not None:
+            self.metrics.queue_depth.set(len(order) + at_door)
+
+
+def _epoch(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
