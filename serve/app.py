@@ -5,8 +5,8 @@ Routes: health (no key), sessions and runs (serve/routes_*.py), the OpenAI-compa
 a browser's preflight gets its answer before auth), request ids bound to every log line, keys
 (`serve.auth`). State: `app` (the composition root), `runs`, `store` (the event loop thread's
 store: routes are `async` and use it on that thread), `metrics`, `probe` (an Ollama client for
-`/readyz`). Start-up binds the loop and starts the workers; shutdown drains (a SIGTERM has
-drained already, see serve/server.py).
+`/readyz`), `model_caps` (what each model can do, kept a minute). Start-up binds the loop and
+starts the workers; shutdown drains (a SIGTERM has drained already, see serve/server.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve import auth, health, metrics, openai_routes, page, routes_runs, routes_sessions
+from serve.model_caps import ModelCapabilities
 from serve.runs import RunManager
 from serve.worker import Worker
 
@@ -100,4 +101,5 @@ def create_app(root: App) -> Starlette:
     app.state.runs = runs
     app.state.metrics = serve_metrics
     app.state.probe = root.sibling().llm()
+    app.state.model_caps = ModelCapabilities()
     return app

@@ -162,15 +162,21 @@ class Reply:
 
 
 async def models(request: Request) -> Response:
-    """Ollama's models (`/api/tags`), as OpenAI's model list."""
+    """Ollama's models (`/api/tags`), as OpenAI's model list, each with pocketchat's extension
+    `capabilities` (from `/api/show`, kept a minute: serve/model_caps.py) when Ollama says."""
     llm = request.app.state.app.llm()
     try:
         found = await run_in_threadpool(llm.list_models)
     except OllamaError as exc:
         return fail(503, exc.user_line(llm.host), "api_error", "ollama_unavailable")
-    data = [{"id": m.name, "object": "model", "owned_by": "ollama",
-             "created": int(m.modified_at.timestamp()) if m.modified_at else 0}
-            for m in found]  # fmt: skip
+    caps = await run_in_threadpool(request.app.state.model_caps.of, llm, [m.name for m in found])
+    data = []
+    for m in found:
+        item: dict[str, Any] = {"id": m.name, "object": "model", "owned_by": "ollama",
+                                "created": int(m.modified_at.timestamp()) if m.modified_at else 0}
+        if caps.get(m.name) is not None:
+            item["capabilities"] = list(caps[m.name] or ())
+        data.append(item)
     return JSONResponse({"object": "list", "data": data})
 
 

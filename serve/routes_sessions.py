@@ -4,12 +4,13 @@ run).
 A session belongs to the key that made it: another key gets 404, as for a session that does
 not exist. `DELETE` archives (never deletes). `POST …/messages` answers 202 `{run_id,
 message_id}` once the person's message and the run are committed; the reply follows on
-`GET /v1/runs/{run_id}/events`.
+`GET /v1/runs/{run_id}/events`. `GET /v1/sessions?q=words` lists the sessions whose messages
+hold every word (the store's full-text search), best match first, each with a `match` snippet.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from starlette.requests import Request
@@ -28,9 +29,13 @@ from serve.views import (
     state_store,
 )
 
+if TYPE_CHECKING:
+    from utils.store import Store
+
 log = structlog.get_logger()
 
 MAX_PAGE = 200
+SEARCH_HITS = 1000  # messages `?q=` reads, best first (sessions are made of them)
 NOT_FOUND = "no such session"
 
 
@@ -56,15 +61,35 @@ async def list_sessions(request: Request) -> Response:
     except ValueError:
         return error(400, "limit and offset must be whole numbers")
     archived = request.query_params.get("archived", "false").lower() in ("1", "true", "yes")
-    store = state_store(request)
-    ids = store.key_session_ids(key_of(request), archived=archived, limit=limit + 1,
-                                offset=offset)  # fmt: skip
+    store, query = state_store(request), request.query_params.get("q", "").strip()
+    snippets: dict[str, str] = {}
+    if query:
+        snippets = _matching(store, query, key_of(request), archived)
+        ids = list(snippets)[offset : offset + limit + 1]
+    else:
+        ids = store.key_session_ids(key_of(request), archived=archived, limit=limit + 1,
+                                    offset=offset)  # fmt: skip
     sessions = [s for s in (store.get_session(i) for i in ids[:limit]) if s is not None]
     more = len(ids) > limit
+    shown = [session_json(s) | ({"match": snippets[s.id]} if query else {}) for s in sessions]
     return JSONResponse({
-        "sessions": [session_json(s) for s in sessions], "limit": limit, "offset": offset,
+        "sessions": shown, "limit": limit, "offset": offset,
         "next_offset": offset + limit if more else None,
     })  # fmt: skip
+
+
+def _matching(store: Store, query: str, key_id: str | None, archived: bool) -> dict[str, str]:
+    """`?q=`: the key's sessions whose messages match (full-text, every word), best match
+    first, each with its best message's snippet (the match in [brackets])."""
+    found: dict[str, str] = {}
+    status = "archived" if archived else "active"
+    for hit in store.search(query, limit=SEARCH_HITS):
+        if hit.session_id in found or hit.session_status != status:
+            continue
+        session = store.get_session(hit.session_id)
+        if session is not None and session.key_id == key_id:
+            found[hit.session_id] = hit.snippet
+    return found
 
 
 async def show_session(request: Request) -> Response:

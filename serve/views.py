@@ -28,8 +28,18 @@ def message_json(message: Message) -> dict[str, Any]:
         "content": message.content, "status": message.status, "model": message.model,
         "prompt_tokens": message.prompt_tokens, "completion_tokens": message.completion_tokens,
         "done_reason": message.done_reason, "run_id": message.request_id,
-        "created_at": message.created_at,
+        "created_at": message.created_at, "sources": sources_json(message.meta.get("sources")),
     }  # fmt: skip
+
+
+def sources_json(sources: Any) -> list[dict[str, Any]]:
+    """What a RAG reply was built from (its meta's `sources`): `{n, path, chunk, score,
+    collection}` each, in the order they were numbered in the prompt; [] for any other reply."""
+    if not isinstance(sources, list):
+        return []
+    return [{"n": s.get("n"), "path": s.get("path"), "chunk": s.get("chunk"),
+             "score": s.get("score"), "collection": s.get("collection")}
+            for s in sources if isinstance(s, dict)]  # fmt: skip
 
 
 def run_json(run: RunRecord) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 // The chat page: sessions, the conversation, sending, the live run (status, stream, Stop),
-// rejoining a run after a reload (sessionStorage keeps run id, last event id and the text so far).
+// rejoining a run after a reload (sessionStorage keeps run id, last event id and the text so far),
+// and an idle tab kept up with the session (polled while visible, and on focus) so two tabs on
+// one session see the same conversation.
 import { ApiError, askKey, call, follow, hasKey } from "./api.js";
-import { markdown, message, notice, setMark } from "./render.js";
+import { addSources, markdown, message, notice, setMark } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 const RUN = "pocketchat.run";
 const MODEL = "pocketchat.model";
-const state = { session: null, sessions: [], live: null };
+const POLL_MS = 3000;
+const state = { session: null, sessions: [], hits: null, live: null, sending: false, seen: "" };
 
 function status(text) { $("status").textContent = text; }
 
@@ -19,16 +22,28 @@ async function loadSessions() {
   const archived = $("archived").checked ? "&archived=true" : "";
   const page = await call(`/v1/sessions?limit=200${archived}`);
   state.sessions = page.sessions;
-  drawSessions();
+  if ($("search").value.trim()) await searchSessions();
+  else drawSessions();
 }
 
+function titleOf(s) {
+  return s.title || `untitled · ${(s.created_at || "").slice(0, 16).replace("T", " ")}`;
+}
+
+// With a search: the sessions whose title holds it (at once), then those whose messages match
+// on the server (`?q=`, when it answers).
 function drawSessions() {
   const q = $("search").value.trim().toLowerCase();
+  let shown = state.sessions;
+  if (q) {
+    shown = state.sessions.filter((s) => titleOf(s).toLowerCase().includes(q));
+    const ids = new Set(shown.map((s) => s.id));
+    shown = shown.concat((state.hits || []).filter((s) => !ids.has(s.id)));
+  }
   const list = $("sessions");
   list.replaceChildren();
-  for (const s of state.sessions) {
-    const title = s.title || `untitled · ${(s.created_at || "").slice(0, 16).replace("T", " ")}`;
-    if (q && !title.toLowerCase().includes(q)) continue;
+  for (const s of shown) {
+    const title = titleOf(s);
     const li = document.createElement("li");
     const open = button(title, () => openSession(s.id), "open");
     if (state.session?.id === s.id) open.setAttribute("aria-current", "true");
@@ -38,9 +53,33 @@ function drawSessions() {
       ? button("Restore", () => setArchived(s, false), "small")
       : button("Archive", () => setArchived(s, true), "small");
     archive.setAttribute("aria-label", `${archive.textContent} ${title}`);
-    li.append(open, rename, archive);
+    li.append(open);
+    if (q && s.match) {
+      const match = document.createElement("span");
+      match.className = "match";
+      match.textContent = s.match;
+      li.append(match);
+    }
+    li.append(rename, archive);
     list.append(li);
   }
+}
+
+let searching = null;
+function searchSoon() {
+  drawSessions();
+  clearTimeout(searching);
+  searching = setTimeout(() => searchSessions().catch(say), 250);
+}
+
+async function searchSessions() {
+  const q = $("search").value.trim();
+  if (!q) { state.hits = null; return drawSessions(); }
+  const archived = $("archived").checked ? "&archived=true" : "";
+  const page = await call(`/v1/sessions?limit=200${archived}&q=${encodeURIComponent(q)}`);
+  if ($("search").value.trim() !== q) return;  // typed on meanwhile: a newer search follows
+  state.hits = page.sessions;
+  drawSessions();
 }
 
 function button(text, onClick, cls) {
@@ -87,11 +126,31 @@ async function openSession(id, { focus = true } = {}) {
   history.replaceState(null, "", `#${s.id}`);
   $("title").textContent = s.title || "untitled";
   if (s.model) pickModel(s.model);
+  state.seen = signature(s.messages);
   drawConversation(s.messages);
   drawSessions();
   status("");
   if (focus) $("box").focus();
   return s;
+}
+
+// What the conversation looks like: a change (another tab's exchange) redraws it.
+function signature(messages) {
+  return JSON.stringify(messages.map((m) => [m.id, m.status, m.content.length]));
+}
+
+// An idle tab catches up with its session: the other tab's message and reply (as stored).
+async function sync() {
+  const id = state.session?.id;
+  if (!id || state.live || state.sending) return;
+  const s = await call(`/v1/sessions/${encodeURIComponent(id)}`);
+  if (state.session?.id !== id || state.live || state.sending) return;
+  const seen = signature(s.messages);
+  if (seen === state.seen) return;
+  state.session = s;
+  state.seen = seen;
+  $("title").textContent = s.title || "untitled";
+  drawConversation(s.messages);
 }
 
 function drawConversation(messages, until = Infinity) {
@@ -121,8 +180,9 @@ function pickModel(name) {
 async function send() {
   const box = $("box");
   const content = box.value;
-  if (!content.trim() || state.live) return;
+  if (!content.trim() || state.live || state.sending) return;
   const model = $("model").value || undefined;
+  state.sending = true;
   try {
     if (!state.session) {
       const title = content.trim().split("\n")[0].slice(0, 60);
@@ -136,7 +196,7 @@ async function send() {
     box.value = "";
     $("log").append(message({ role: "user", content }));
     live({ runId: run.run_id, sessionId: state.session.id, messageId: run.message_id, after: null, text: "" });
-  } catch (err) { say(err); }
+  } catch (err) { say(err); } finally { state.sending = false; }
 }
 
 // Follow a run: one reply element, the status line, Stop; the text so far and the last event
@@ -164,7 +224,7 @@ function onEvent(run, { id, kind, data }) {
   else if (kind === "delta") { run.text += data.text; status("replying…"); redraw(run); }
   else if (kind === "notice") run.reply.append(notice(data.text));
   else if (kind === "error") run.reply.append(notice(data.line, "error"));
-  else if (kind === "done") { run.status = data.status; status(""); }
+  else if (kind === "done") { run.status = data.status; run.replyId = data.message_id; status(""); }
   sessionStorage.setItem(RUN, JSON.stringify({ runId: run.runId, sessionId: run.sessionId,
     messageId: run.messageId, after: run.after, text: run.text }));
 }
@@ -189,6 +249,18 @@ function finish(run, ended = true) {
   $("stop").hidden = true;
   $("send").disabled = false;
   run.reply.dataset.done = run.status || "error";
+  if (ended) settle(run).catch(say);
+}
+
+// After a run: the stored reply's sources drawn under it, and the session as it now is (so the
+// next poll does not redraw what is already shown).
+async function settle(run) {
+  const s = await call(`/v1/sessions/${encodeURIComponent(run.sessionId)}`);
+  if (state.session?.id !== s.id || state.live) return;
+  state.session = s;
+  state.seen = signature(s.messages);
+  const stored = s.messages.find((m) => m.id === run.replyId);
+  if (stored) addSources(run.reply, stored.sources);
 }
 
 function stopFollowing() {
@@ -230,7 +302,7 @@ $("box").addEventListener("keydown", (e) => {
 });
 $("stop").addEventListener("click", () => stop().catch(say));
 $("new").addEventListener("click", newChat);
-$("search").addEventListener("input", drawSessions);
+$("search").addEventListener("input", searchSoon);
 $("archived").addEventListener("change", () => loadSessions().catch(say));
 $("model").addEventListener("change", () => localStorage.setItem(MODEL, $("model").value));
 $("key-btn").addEventListener("click", () => askKey().then(() => location.reload()));
@@ -238,7 +310,7 @@ $("menu").addEventListener("click", () => {
   const open = document.body.classList.toggle("menu-open");
   $("menu").setAttribute("aria-expanded", String(open));
 });
-window.addEventListener("focus", () => {
-  if (state.session && !state.live) openSession(state.session.id, { focus: false }).catch(say);
-});
+window.addEventListener("focus", () => sync().catch(say));
+document.addEventListener("visibilitychange", () => sync().catch(say));
+setInterval(() => { if (document.visibilityState === "visible") sync().catch(() => {}); }, POLL_MS);
 start();

@@ -79,7 +79,8 @@ export function message({ role, content, status, sources }) {
   who.textContent = role === "user" ? "You" : role === "assistant" ? "Assistant" : role;
   item.append(who, role === "assistant" ? markdown(content || "") : plain(content || ""));
   setMark(item, status);
-  if (Array.isArray(sources) && sources.length) item.append(sourceList(sources));
+  if (role === "assistant" && status) item.dataset.done = status;
+  addSources(item, sources);
   return item;
 }
 
@@ -99,6 +100,12 @@ export function notice(text, kind = "notice") {
   return line;
 }
 
+// The RAG sources a reply was built from, under it (once).
+export function addSources(item, sources) {
+  if (!Array.isArray(sources) || !sources.length || item.querySelector(".sources")) return;
+  item.append(sourceList(sources));
+}
+
 function sourceList(sources) {
   const list = document.createElement("ol");
   list.className = "sources";
@@ -106,7 +113,8 @@ function sourceList(sources) {
   for (const s of sources) {
     const li = document.createElement("li");
     const chunk = s.chunk ?? s.chunk_index;
-    li.textContent = `${s.path ?? s.source ?? "?"}${chunk !== undefined ? ` (chunk ${chunk})` : ""}`;
+    const score = typeof s.score === "number" ? ` · score ${s.score.toFixed(2)}` : "";
+    li.textContent = `${s.path ?? s.source ?? "?"}${chunk != null ? ` (chunk ${chunk})` : ""}${score}`;
     list.append(li);
   }
   return list;
