@@ -173,7 +173,7 @@ async def models(request: Request) -> Response:
     data = []
     for m in found:
         item: dict[str, Any] = {"id": m.name, "object": "model", "owned_by": "ollama",
-                                "created": int(m.modified_at.timestamp()) if m.modified_at else 0}
+                                "created": int(m.modified_at.timestamp()) if m.modified_at else 0}  # fmt: skip
         if caps.get(m.name) is not None:
             item["capabilities"] = list(caps[m.name] or ())
         data.append(item)
