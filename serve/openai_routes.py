@@ -172,8 +172,9 @@ async def models(request: Request) -> Response:
     caps = await run_in_threadpool(request.app.state.model_caps.of, llm, [m.name for m in found])
     data = []
     for m in found:
+        created = int(m.modified_at.timestamp()) if m.modified_at else 0
         item: dict[str, Any] = {"id": m.name, "object": "model", "owned_by": "ollama",
-                                "created": int(m.modified_at.timestamp()) if m.modified_at else 0}  # fmt: skip
+                                "created": created}  # fmt: skip
         if caps.get(m.name) is not None:
             item["capabilities"] = list(caps[m.name] or ())
         data.append(item)
