@@ -52,6 +52,13 @@ class Started:
         if ticket is not None:
             self.stream.when_closed(ticket.release)
 
+    def release_at_close(self) -> None:
+        """Give the slot back the moment the stream closes (its last chunk read, or a stop),
+        from whichever thread closes it; the ticket stays for `held()` until then."""
+        ticket = self.ticket
+        if ticket is not None:
+            self.stream.when_closed(ticket.release)
+
     def held(self) -> bool:
         """False once the queue took the slot back (see `Ticket.held`): stop reading."""
         ticket = self.ticket

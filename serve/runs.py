@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from serve.announcer import Announcer
 from serve.dispatch import FairQueue
 from serve.events import EventLog, RunEvent
 from serve.jobs import Job, end_unstarted, recover
@@ -35,6 +36,7 @@ __all__ = ["QueueFull", "RateLimited", "RunEvent", "RunManager", "StartedRun"]
 
 log = structlog.get_logger()
 
+ANNOUNCE_DELAY = 0.01  # seconds after a run takes the slot before the others hear they moved
 
 @dataclass(frozen=True)
 class StartedRun:
@@ -74,6 +76,8 @@ class RunManager:
         self._positions: dict[str, int] = {}
         self._service: float | None = None  # recent seconds per run (moving average)
         self._workers: list[threading.Thread] = []
+        self._announcer = Announcer(self._announce_now, ANNOUNCE_DELAY,
+                                    self.events.close_thread_store)  # fmt: skip
         self.draining = False
 
     # -- life -----------------------------------------------------------------------------
@@ -85,6 +89,7 @@ class RunManager:
         (`worker(manager, name)`: serve/worker.py's `Worker`)."""
         self.events.bind_loop(loop)
         recover(self.events)
+        self._announcer.start()
         queue = self.settings.queue
         # one more worker than slots when the gate guards Ollama: it waits at the door with the
         # next run ready while the last one is still being saved, so the slot never idles
@@ -115,6 +120,7 @@ class RunManager:
         log.info("serve_drained", cut=len(late))
 
     def close(self) -> None:
+        self._announcer.stop()
         self.events.close_thread_store()
 
     # -- runs -----------------------------------------------------------------------------
@@ -227,8 +233,11 @@ class RunManager:
             return len(self.queue) + sum(1 for k in self._running.values() if not k.started)
 
     def _slot_taken(self) -> None:
+        self._announcer.poke()  # one fewer at Ollama's door: everyone behind moves up, soon
+
+    def _announce_now(self) -> None:
         with self._lock:
-            self._announce()  # one fewer at Ollama's door: everyone behind moves up
+            self._announce()
 
     def finished(self, run_id: str, seconds: float) -> None:
         with self._lock:

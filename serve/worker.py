@@ -50,8 +50,6 @@ class Worker(threading.Thread):
         manager = self.manager
         app = manager.app.sibling()
         try:
-            # the worker at the door looks often: a freed slot is taken within milliseconds
-            app.override(**{"queue.poll_seconds": min(app.settings.queue.poll_seconds, 0.005)})
             settings = app.settings
             spec = load_flow(resolve_flow(settings.flow), app.registry(),
                              extra_imports=settings.imports)  # fmt: skip
