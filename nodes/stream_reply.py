@@ -227,7 +227,10 @@ class _Pump:
                     self.items.put(TicketLost())
                     break
                 self.items.put(piece)
-            else:
+            else:  # closed first: Ollama is free (the next in line is let in) before the end
+                close = getattr(stream, "close", None)  # is shown and the reply written
+                if close is not None:
+                    close()
                 self.items.put(_DONE)
         except BaseException as exc:
             self.items.put(exc)

@@ -38,6 +38,7 @@ log = structlog.get_logger()
 
 ANNOUNCE_DELAY = 0.01  # seconds after a run takes the slot before the others hear they moved
 
+
 @dataclass(frozen=True)
 class StartedRun:
     run_id: str
@@ -105,7 +106,7 @@ class RunManager:
         for run_id in self.queue.drain():
             self._end_waiting(run_id, "the server is shutting down")
         with self._lock:
-            at_door = [sink for sink in self._running.values() if not sink.started]
+            at_door = [sink for sink in self._running.values() if not sink.granted]
         for sink in at_door:  # not begun: ended as the ones still waiting, at the slot's grant
             sink.stop("drain")
         deadline = time.monotonic() + seconds
@@ -230,12 +231,16 @@ class RunManager:
     def waiting(self) -> int:
         """Runs not yet begun: in the queue, or at Ollama's door with a worker."""
         with self._lock:
-            return len(self.queue) + sum(1 for k in self._running.values() if not k.started)
+            return len(self.queue) + sum(1 for k in self._running.values() if not k.granted)
 
     def _slot_taken(self) -> None:
         self._announcer.poke()  # one fewer at Ollama's door: everyone behind moves up, soon
 
     def _announce_now(self) -> None:
+        with self._lock:
+            running = list(self._running.values())
+        for sink in running:
+            sink.flush()  # `started`, owed since the slot was taken
         with self._lock:
             self._announce()
 
@@ -271,7 +276,7 @@ class RunManager:
 
         at_door = 0
         for run_id, sink in self._running.items():
-            if sink.started:
+            if sink.granted:
                 continue
             at_door += 1
             last = sink.last_position

@@ -106,8 +106,9 @@ class Worker(threading.Thread):
             error = shared.get("error") or {"kind": "failed", "line": "the turn failed"}
         if shared.get("error", {}).get("kind") == "RateLimited":
             error = shared["error"]
+        sink.flush()  # `started` before the run's last events
         stopped = sink.stop_reason
-        if stopped == "drain" and sink.started:
+        if stopped == "drain" and sink.granted:
             stopped = "cut"  # the drain's deadline cut a reply in flight: kept, partial
         _finish(events, job.run_id, job.session_id, stopped, turn, error)
         if metrics is not None:
