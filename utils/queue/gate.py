@@ -128,7 +128,7 @@ class SqliteGate:
         self._closed = False
         self._wake = wake_for(path, host)
         # a waiter in this process is woken by a release here; only the real clock waits on it
-        self._wakeable = isinstance(clock, SystemClock)
+        self._wakeable = type(clock) is SystemClock
 
     # -- the protocol ------------------------------------------------------------------------
     def acquire(self, on_wait: WaitCallback) -> SqliteTicket:
