@@ -24,6 +24,7 @@ from serve.announcer import Announcer
 from serve.dispatch import FairQueue
 from serve.events import EventLog, RunEvent
 from serve.jobs import Job, end_unstarted, recover
+from serve.retention import Sweeper
 from serve.run_sink import RunSink
 from utils.store import SessionNotFound
 
@@ -79,6 +80,8 @@ class RunManager:
         self._workers: list[threading.Thread] = []
         self._announcer = Announcer(self._announce_now, ANNOUNCE_DELAY,
                                     self.events.close_thread_store)  # fmt: skip
+        serve = self.settings.serve
+        self._sweeper = Sweeper(self.events, serve.events_keep_seconds, serve.sweep_seconds)
         self.draining = False
 
     # -- life -----------------------------------------------------------------------------
@@ -91,6 +94,7 @@ class RunManager:
         self.events.bind_loop(loop)
         recover(self.events)
         self._announcer.start()
+        self._sweeper.start()
         queue = self.settings.queue
         # one more worker than slots when the gate guards Ollama: it waits at the door with the
         # next run ready while the last one is still being saved, so the slot never idles
@@ -122,6 +126,7 @@ class RunManager:
 
     def close(self) -> None:
         self._announcer.stop()
+        self._sweeper.stop()
         self.events.close_thread_store()
 
     # -- runs -----------------------------------------------------------------------------
