@@ -45,20 +45,22 @@ class Started:
     ticket: Ticket | None = None
     attempts: int = 1
     queue: tuple[float, int] | None = None  # (seconds waited in line, tickets ahead on arrival)
+    _at_close: bool = field(default=False, repr=False)  # the release waits for the close
 
     def release(self) -> None:
         """Give the queue slot back once the stream is really closed: now, or when the reader
         thread closes it (Ollama is still busy until then). Once: the reply's end and the
         turn's cleanup both call."""
         ticket, self.ticket = self.ticket, None
-        if ticket is not None:
+        if ticket is not None and not self._at_close:
             self.stream.when_closed(ticket.release)
 
     def release_at_close(self) -> None:
         """Give the slot back the moment the stream closes (its last chunk read, or a stop),
         from whichever thread closes it; the ticket stays for `held()` until then."""
         ticket = self.ticket
-        if ticket is not None:
+        if ticket is not None and not self._at_close:
+            self._at_close = True
             self.stream.when_closed(ticket.release)
 
     def held(self) -> bool:
