@@ -1,7 +1,9 @@
 """Serve mode under load: N clients at once on a one-slot stand-in, through a real
 `pocketchat serve` process, against the same replies sent serially straight to the stand-in.
 
-Sizes 10 and 50, side by side. Throughput is measured at the stand-in on both sides, as in
+Sizes 10 and 50, side by side, with 0.1 s replies (the hand-off between runs weighs most) and
+with 0.5 s replies (closer to a short real answer). Throughput is measured at the stand-in on
+both sides, as in
 `bench/queue.py`: replies / (last reply finished - first request arrived); the target is at
 least 95 % of serial. Added latency per run = the time the slot sat idle before its request
 (the stand-in's start minus the later of its POST and the previous reply's end) + the time from
@@ -30,7 +32,7 @@ from tests.standin import StandIn, replies
 SIZES = (10, 50)
 MODEL = "llama3.2:1b"
 REPLY = " ".join(["word"] * 20)
-TOKENS_PER_SECOND = 200.0  # 0.1 s a reply
+REPLY_SECONDS = (0.1, 0.5)  # 20 tokens at 200 or 40 tokens a second
 THROUGHPUT_TARGET_PCT = 95.0
 CONFIG = "serve:\n  turns_per_minute: 0\n  max_queue: 200\nollama:\n  auto_pull: 'false'\n"
 
@@ -74,7 +76,7 @@ def _vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
-def _one_size(standin: StandIn, clients: int) -> list[Row]:
+def _one_size(standin: StandIn, clients: int, seconds: float) -> list[Row]:
     prompts = [f"client {i} asks" for i in range(clients)]
     serial = _serial(standin, prompts)
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,7 +104,7 @@ def _one_size(standin: StandIn, clients: int) -> list[Row]:
     assert len(by_prompt) == clients, "every client's request reached the stand-in once"
     percent = round(100 * serial / concurrent, 1)
     p99 = statistics.quantiles(added, n=100)[98] if len(added) > 1 else added[0]
-    name = f"{clients} clients"
+    name = f"{clients} clients, {seconds:g} s replies"
     return [
         row("serve_load", f"{name}: throughput vs serial", percent, "%",
             target(percent, THROUGHPUT_TARGET_PCT, at_most=False, unit="%",
@@ -120,10 +122,11 @@ def run() -> list[Row]:
     rows: list[Row] = []
     with StandIn() as standin:
         standin.reply = replies.fixed(REPLY)
-        standin.tokens_per_second = TOKENS_PER_SECOND
         ollama.Client(host=standin.url).chat(model=MODEL, messages=[], keep_alive="10m")
-        for clients in SIZES:
-            rows += _one_size(standin, clients)
+        for seconds in REPLY_SECONDS:
+            standin.tokens_per_second = len(REPLY.split()) / seconds
+            for clients in SIZES:
+                rows += _one_size(standin, clients, seconds)
     return rows
 
 

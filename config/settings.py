@@ -112,6 +112,8 @@ class ServeSettings:
     turns_per_minute: int = 30  # per session, unless rate_limit.turns_per_minute is set
     ping_seconds: float = 15.0  # an SSE comment this often keeps proxies from closing
     cors_origins: list[str] = field(default_factory=list)  # empty = CORS off
+    events_keep_seconds: float = 3600.0  # a finished run's event log is kept this long
+    sweep_seconds: float = 60.0  # how often the server removes the logs kept long enough
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ with jitter before each new attempt). Only transient failures are retried — co
 or reset, 503, 500, a timeout before the first token; a missing model or a bad request is not.
 A missing model is pulled first when `auto_pull` is on. After the last failure the action is
 `unavailable` (transient) or `failed`; the person's message is already stored.
+Once the queue's slot is ours, the status says `thinking…`, or `loading model …` when the model
+is not in Ollama's memory (`LoadWatch`: `/api/ps`, unless the same model just answered).
 """
 
 from __future__ import annotations
@@ -43,13 +45,22 @@ class Started:
     ticket: Ticket | None = None
     attempts: int = 1
     queue: tuple[float, int] | None = None  # (seconds waited in line, tickets ahead on arrival)
+    _at_close: bool = field(default=False, repr=False)  # the release waits for the close
 
     def release(self) -> None:
         """Give the queue slot back once the stream is really closed: now, or when the reader
         thread closes it (Ollama is still busy until then). Once: the reply's end and the
         turn's cleanup both call."""
         ticket, self.ticket = self.ticket, None
-        if ticket is not None:
+        if ticket is not None and not self._at_close:
+            self.stream.when_closed(ticket.release)
+
+    def release_at_close(self) -> None:
+        """Give the slot back the moment the stream closes (its last chunk read, or a stop),
+        from whichever thread closes it; the ticket stays for `held()` until then."""
+        ticket = self.ticket
+        if ticket is not None and not self._at_close:
+            self._at_close = True
             self.stream.when_closed(ticket.release)
 
     def held(self) -> bool:
@@ -71,6 +82,9 @@ class CallOllama(PocketNode):
     def __init__(self, deps: Deps, keep_alive: float | str | None = None) -> None:
         super().__init__(deps)
         self.keep_alive = keep_alive
+        from utils.ollama import LoadWatch
+
+        self.loads = LoadWatch(deps.clock)  # is the model in memory? (`loading model …`)
         retry = deps.settings.retry
         self.configure_retry(retry.max_retries, retry.backoff, retry.jitter)
 
@@ -170,7 +184,13 @@ class CallOllama(PocketNode):
             queue = (clock.monotonic() - joined, int(getattr(ticket, "ahead", 0)))
         stream: ChatStream | None = None
         try:  # from here on a failure or a stop gives the ticket back
-            self.deps.sink.status("thinking…")
+            num_ctx = data.options.get("num_ctx")
+            needs_load = self.loads.needs_load(self.deps.llm, data.model, _int_or_none(num_ctx),
+                                               data.keep_alive)  # fmt: skip
+            if needs_load:
+                self.deps.sink.status(f"loading model {data.model}…")  # the slot is ours too
+            else:
+                self.deps.sink.status("thinking…")
             stream = self.deps.llm.chat_stream(
                 data.model,
                 data.prompt,
@@ -207,6 +227,10 @@ class CallOllama(PocketNode):
 
         auto_pull = self.deps.settings.ollama.auto_pull == "true"
         return pull_if_missing(self.deps.llm, model, auto_pull=auto_pull, sink=self.deps.sink)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def request_field(name: str, value: Any) -> Any:

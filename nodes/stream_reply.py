@@ -18,8 +18,10 @@
   status line counts it (`thinking… (N tokens)`); its length goes in `thinking_chars`.
 - A reply whose queue ticket was taken back (cleared while the process was suspended, see
   docs/queue.md) stops at its next piece as `partial`: a slot is never used by two requests.
-- The queue ticket goes back when the stream is really closed: if the reader thread is still
-  inside a read (a second Ctrl+C stopped the wait for it), when that read returns.
+- The queue ticket goes back when the stream is really closed, by the thread that closes it:
+  the reader, as soon as it has read the last chunk (before the last piece is shown and the
+  reply written); if the reader thread is still inside a read (a second Ctrl+C stopped the
+  wait for it), when that read returns.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ class _Pump:
                 self.deps.sink.reply(first)
             elif getattr(stream, "thinking_chunks", 0):
                 self._thinking()
+            self.data.started.release_at_close()  # the reader frees Ollama as the stream ends
             reader.start()
             if first:
                 self.saver.save()
@@ -224,7 +227,10 @@ class _Pump:
                     self.items.put(TicketLost())
                     break
                 self.items.put(piece)
-            else:
+            else:  # closed first: Ollama is free (the next in line is let in) before the end
+                close = getattr(stream, "close", None)  # is shown and the reply written
+                if close is not None:
+                    close()
                 self.items.put(_DONE)
         except BaseException as exc:
             self.items.put(exc)

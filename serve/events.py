@@ -4,6 +4,11 @@ Every thread writes through its own store connection (SQLite connections stay in
 that opened them). After an append, the followers waiting on the event loop are woken with
 `loop.call_soon_threadsafe`; a follower re-reads the log from its last id, so a slow client
 never slows the worker and a client that falls behind catches up from the store.
+
+A log that was swept (serve/retention.py: only its `error`/`done` kept) replays from what is
+stored: `started {replayed: true}`, one `delta` with the reply's stored text (none when empty),
+then the kept `error` and `done`, numbered on from the log's last id N (N+1, N+2, …): ids only
+increase, and a Last-Event-ID from before the sweep gets the whole replay.
 """
 
 from __future__ import annotations
@@ -83,6 +88,16 @@ class EventLog:
 
     async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent]:
         """The run's events after `after` from the store, then live until `done`."""
+        swept = replay(self.store(), run_id)
+        if swept is not None:
+            for event in swept:
+                if event.id > after:
+                    yield event
+            return
+        if after > 0:  # already past the `done`: nothing will come
+            tail = self.store().run_events(run_id, after - 1, 1)
+            if tail and tail[0].id == after and tail[0].kind == TERMINAL:
+                return
         waiter = asyncio.Event()
         self._waiters.setdefault(run_id, set()).add(waiter)
         try:
@@ -120,3 +135,20 @@ class EventLog:
             if store in self._stores:
                 self._stores.remove(store)
                 store.close()
+
+
+def replay(store: Store, run_id: str) -> list[RunEvent] | None:
+    """The whole replay of a run whose log was swept; None when its log is whole (a log
+    starts at id 1; a swept one keeps only its end)."""
+    first = store.run_events(run_id, 0, 1)
+    if not first or first[0].id == 1:
+        return None
+    kept = store.run_events(run_id, 0)
+    run = store.get_run(run_id)
+    reply = store.get_message(run.reply_id) if run and run.reply_id is not None else None
+    items: list[tuple[str, dict[str, Any]]] = [("started", {"replayed": True})]
+    if reply is not None and reply.content:
+        items.append(("delta", {"text": reply.content}))
+    items += [(event.kind, event.data) for event in kept]
+    last = kept[-1].id
+    return [RunEvent(last + n, kind, data) for n, (kind, data) in enumerate(items, 1)]

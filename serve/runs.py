@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from serve.announcer import Announcer
 from serve.dispatch import FairQueue
 from serve.events import EventLog, RunEvent
 from serve.jobs import Job, end_unstarted, recover
+from serve.retention import Sweeper
 from serve.run_sink import RunSink
 from utils.store import SessionNotFound
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["QueueFull", "RateLimited", "RunEvent", "RunManager", "StartedRun"]
 
 log = structlog.get_logger()
+
+ANNOUNCE_DELAY = 0.01  # seconds after a run takes the slot before the others hear they moved
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ class RunManager:
         self._positions: dict[str, int] = {}
         self._service: float | None = None  # recent seconds per run (moving average)
         self._workers: list[threading.Thread] = []
+        self._announcer = Announcer(self._announce_now, ANNOUNCE_DELAY,
+                                    self.events.close_thread_store)  # fmt: skip
+        serve = self.settings.serve
+        self._sweeper = Sweeper(self.events, serve.events_keep_seconds, serve.sweep_seconds)
         self.draining = False
 
     # -- life -----------------------------------------------------------------------------
@@ -85,6 +93,8 @@ class RunManager:
         (`worker(manager, name)`: serve/worker.py's `Worker`)."""
         self.events.bind_loop(loop)
         recover(self.events)
+        self._announcer.start()
+        self._sweeper.start()
         queue = self.settings.queue
         # one more worker than slots when the gate guards Ollama: it waits at the door with the
         # next run ready while the last one is still being saved, so the slot never idles
@@ -100,7 +110,7 @@ class RunManager:
         for run_id in self.queue.drain():
             self._end_waiting(run_id, "the server is shutting down")
         with self._lock:
-            at_door = [sink for sink in self._running.values() if not sink.started]
+            at_door = [sink for sink in self._running.values() if not sink.granted]
         for sink in at_door:  # not begun: ended as the ones still waiting, at the slot's grant
             sink.stop("drain")
         deadline = time.monotonic() + seconds
@@ -115,6 +125,8 @@ class RunManager:
         log.info("serve_drained", cut=len(late))
 
     def close(self) -> None:
+        self._announcer.stop()
+        self._sweeper.stop()
         self.events.close_thread_store()
 
     # -- runs -----------------------------------------------------------------------------
@@ -224,11 +236,18 @@ class RunManager:
     def waiting(self) -> int:
         """Runs not yet begun: in the queue, or at Ollama's door with a worker."""
         with self._lock:
-            return len(self.queue) + sum(1 for k in self._running.values() if not k.started)
+            return len(self.queue) + sum(1 for k in self._running.values() if not k.granted)
 
     def _slot_taken(self) -> None:
+        self._announcer.poke()  # one fewer at Ollama's door: everyone behind moves up, soon
+
+    def _announce_now(self) -> None:
         with self._lock:
-            self._announce()  # one fewer at Ollama's door: everyone behind moves up
+            running = list(self._running.values())
+        for sink in running:
+            sink.flush()  # `started`, owed since the slot was taken
+        with self._lock:
+            self._announce()
 
     def finished(self, run_id: str, seconds: float) -> None:
         with self._lock:
@@ -262,7 +281,7 @@ class RunManager:
 
         at_door = 0
         for run_id, sink in self._running.items():
-            if sink.started:
+            if sink.granted:
                 continue
             at_door += 1
             last = sink.last_position

@@ -50,8 +50,6 @@ class Worker(threading.Thread):
         manager = self.manager
         app = manager.app.sibling()
         try:
-            # the worker at the door looks often: a freed slot is taken within milliseconds
-            app.override(**{"queue.poll_seconds": min(app.settings.queue.poll_seconds, 0.005)})
             settings = app.settings
             spec = load_flow(resolve_flow(settings.flow), app.registry(),
                              extra_imports=settings.imports)  # fmt: skip
@@ -108,8 +106,9 @@ class Worker(threading.Thread):
             error = shared.get("error") or {"kind": "failed", "line": "the turn failed"}
         if shared.get("error", {}).get("kind") == "RateLimited":
             error = shared["error"]
+        sink.flush()  # `started` before the run's last events
         stopped = sink.stop_reason
-        if stopped == "drain" and sink.started:
+        if stopped == "drain" and sink.granted:
             stopped = "cut"  # the drain's deadline cut a reply in flight: kept, partial
         _finish(events, job.run_id, job.session_id, stopped, turn, error)
         if metrics is not None:

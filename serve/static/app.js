@@ -220,7 +220,10 @@ function onEvent(run, { id, kind, data }) {
     const eta = data.eta_s != null ? ` · about ${Math.max(1, Math.round(data.eta_s))} s` : "";
     status(`#${data.position} in line${eta}`);
   } else if (kind === "loading") status(`loading model ${data.model}…`);
-  else if (kind === "started") status("thinking…");
+  else if (kind === "started") {
+    if (data.replayed) run.text = "";  // an expired log: the whole reply follows in one delta
+    status("thinking…");
+  }
   else if (kind === "delta") { run.text += data.text; status("replying…"); redraw(run); }
   else if (kind === "notice") run.reply.append(notice(data.text));
   else if (kind === "error") run.reply.append(notice(data.line, "error"));

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         resolve_host,
         split_credentials,
     )
+    from utils.ollama.loaded import LoadWatch
     from utils.ollama.model_setup import ensure_model, pull_if_missing
     from utils.ollama.options import CHECKS, OptionError, parse_option, validate_options
     from utils.ollama.quirks import Quirks, QuirksError, apply_quirks, load_quirks, quirks_for
@@ -61,6 +62,7 @@ __all__ = [
     "ChatResult",
     "ChatStream",
     "InvalidRequest",
+    "LoadWatch",
     "ModelDetails",
     "ModelInfo",
     "ModelNotFound",
@@ -116,6 +118,7 @@ __getattr__ = lazy_exports(
         "pick_reachable": "host",
         "resolve_host": "host",
         "split_credentials": "host",
+        "LoadWatch": "loaded",
         "ensure_model": "model_setup",
         "pull_if_missing": "model_setup",
         "CHECKS": "options",

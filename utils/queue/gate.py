@@ -15,6 +15,9 @@ by every pocketchat process on the machine: chats, `ask`, `flow run`.
   says False and the reply stops (`TicketLost`), so a slot is never used twice.
 - Ctrl+C while waiting deletes the ticket before KeyboardInterrupt goes on; `close()` deletes
   every ticket the process still has (a chat left while the warm-up holds one).
+- A release wakes the waiters of the same queue file and host in this process at once (a
+  `threading.Condition` per file and host, with the system clock); other processes' waiters
+  see it at their next poll (`poll`).
 - Each finished hold is remembered (the last `HISTORY` per host) to estimate waits; hold times
   come from the monotonic clock.
 """
@@ -33,10 +36,11 @@ from typing import TypeVar
 
 import structlog
 
-from utils.clock import Clock
+from utils.clock import Clock, SystemClock
 from utils.queue.contract import GateClosed, WaitCallback
 from utils.queue.liveness import this_process
 from utils.queue.tickets import open_queue, read_tickets, remove_stale
+from utils.queue.wake import wake_for
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -122,6 +126,9 @@ class SqliteGate:
         self._beater: threading.Thread | None = None
         self._stop = threading.Event()
         self._closed = False
+        self._wake = wake_for(path, host)
+        # a waiter in this process is woken by a release here; only the real clock waits on it
+        self._wakeable = type(clock) is SystemClock
 
     # -- the protocol ------------------------------------------------------------------------
     def acquire(self, on_wait: WaitCallback) -> SqliteTicket:
@@ -132,6 +139,7 @@ class SqliteGate:
         shown: tuple[int, int | None] | None = None
         try:
             while not granted:
+                seen = self._wake.count
                 position, eta = self._try_grant(ticket_id)
                 if position == 0:
                     break
@@ -139,7 +147,10 @@ class SqliteGate:
                 if (position, rounded) != shown:
                     shown = (position, rounded)
                     on_wait(position, eta)
-                self.clock.sleep(self.poll)
+                if self._wakeable:
+                    self._wake.nap(seen, self.poll)
+                else:
+                    self.clock.sleep(self.poll)
         except BaseException:
             ticket.release()
             log.info("gate_wait_cancelled", host=self.host, ticket=ticket_id)
@@ -313,6 +324,7 @@ class SqliteGate:
             self._write(leave)
         except (sqlite3.Error, GateClosed) as exc:  # the next to look clears it (pid gone)
             log.info("gate_release_failed", host=self.host, error=str(exc))
+        self._wake.ring()
 
     def _median_hold(self, conn: sqlite3.Connection) -> float | None:
         rows = conn.execute(

@@ -117,6 +117,22 @@ class RunsMixin(StoreBase):
         return [StoredEvent(r["id"], r["kind"], json.loads(r["data"]), r["created_at"])
                 for r in rows]  # fmt: skip
 
+    def expire_run_events(self, before: str) -> int:
+        """The event logs of runs that ended before `before` (ISO): all but their end (`error`,
+        `done`, with their ids) removed; the runs, messages and sessions stay. Returns the
+        number of events removed."""
+
+        def expire(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "DELETE FROM run_events WHERE kind NOT IN ('error', 'done') AND run_id IN "
+                "(SELECT id FROM runs WHERE status IN ('done', 'failed', 'cancelled') "
+                "AND finished_at < ?)",
+                [before],
+            )
+            return int(cur.rowcount or 0)
+
+        return self._write(expire)
+
     def set_session_key(self, session_id: str, key_id: str | None) -> None:
         def update(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE sessions SET key_id = ? WHERE id = ?", [key_id, session_id])
