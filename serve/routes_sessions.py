@@ -153,6 +153,8 @@ async def post_message(request: Request) -> Response:
         return error(400, str(exc))
     if not content.strip():
         return error(400, "'content' is empty")
+    if collection is not None and state_store(request).rag_find_collection(collection) is None:
+        return error(404, f"no collection '{collection}' (`pocketchat rag list` shows them)")
     runs: RunManager = request.app.state.runs
     try:
         started = runs.start(session_id=session.id, content=content, model=model,

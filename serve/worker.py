@@ -39,6 +39,9 @@ class _CurrentSink:
         return getattr(self.target, name)
 
 
+RAG_FLOW = "rag"  # what a message with a `collection` runs, as `chat --collection` does
+
+
 class Worker(threading.Thread):
     def __init__(self, manager: RunManager, name: str) -> None:
         super().__init__(name=name, daemon=True)
@@ -51,18 +54,27 @@ class Worker(threading.Thread):
         app = manager.app.sibling()
         try:
             settings = app.settings
-            spec = load_flow(resolve_flow(settings.flow), app.registry(),
-                             extra_imports=settings.imports)  # fmt: skip
             current = _CurrentSink()
             deps = app.deps(current)
             manager.events.adopt(deps.store)
-            flow: Flow[Any, Any] = build_flow(spec, deps, settings.retry)
+            flows: dict[str, Flow[Any, Any]] = {}
+
+            def flow_for(name: str) -> Flow[Any, Any]:
+                """The turn flow by name, built once per worker (`rag` for a collection)."""
+                if name not in flows:
+                    spec = load_flow(resolve_flow(name), app.registry(),
+                                     extra_imports=settings.imports)  # fmt: skip
+                    flows[name] = build_flow(spec, deps, settings.retry)
+                return flows[name]
+
+            flow_for(settings.flow)  # a broken flow stops the worker before it takes a run
             while (claimed := manager.next_job(settings.model)) is not None:
                 job, sink = claimed
                 run_id = job.run_id
                 current.target = sink
                 started = time.monotonic()
                 try:
+                    flow = flow_for(RAG_FLOW if job.collection else settings.flow)
                     self._run(flow, job, sink, app.host_display)
                 finally:
                     current.target = None
