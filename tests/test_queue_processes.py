@@ -71,7 +71,8 @@ def test_a_suspended_holder_never_shares_its_slot(tmp_path: Path, roomy: StandIn
     holder.send_signal(signal.SIGSTOP)  # Ctrl+Z mid-reply, for six TTLs
     try:
         waiter = _ask(env, "second")
-        time.sleep(3.0)
+        _wait_until(lambda: len(_tickets(tmp_path)) == 2, what="the waiter in line")
+        time.sleep(3.0)  # six TTLs with the waiter in line (its start-up time not counted)
         assert len(roomy.requests.to("/api/chat")) == 1, "the waiter was let through"
         assert len(_tickets(tmp_path)) == 2
     finally:
