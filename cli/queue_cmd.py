@@ -86,6 +86,7 @@ def clear(app: Any, stale: bool) -> None:
     process's ticket is kept, even suspended: removing it would let two requests share one
     slot; resume that process (fg, kill -CONT PID) or end it instead."""
     from utils.queue import remove_stale
+    from utils.store import immediate
 
     if not stale:
         raise click.UsageError("say what to clear: --stale (tickets that can no longer stand)")
@@ -94,14 +95,9 @@ def clear(app: Any, stale: bool) -> None:
         if conn is None:
             click.echo("the queue is empty: nothing to clear")
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             removed = remove_stale(conn, app.clock.now(), ttl)
             left = int(conn.execute("SELECT count(*) FROM tickets").fetchone()[0])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     for row, verdict in removed:
         click.echo(f"removed ticket {row.id} ({row.state}, pid {row.pid or '?'}, {row.host}): "
                    f"{verdict.value}")  # fmt: skip

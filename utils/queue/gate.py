@@ -41,6 +41,7 @@ from utils.queue.contract import GateClosed, WaitCallback
 from utils.queue.liveness import this_process
 from utils.queue.tickets import open_queue, read_tickets, remove_stale
 from utils.queue.wake import wake_for
+from utils.store import immediate
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -338,16 +339,8 @@ class SqliteGate:
         with self._lock:
             if self._closed:
                 raise GateClosed(str(self.path))
-            conn = self._db()
-            try:  # BEGIN inside: a Ctrl+C landing as it returns must not leave it open
-                conn.execute("BEGIN IMMEDIATE")
-                result = fn(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return result
+            with immediate(self._db()) as conn:
+                return fn(conn)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from utils.paths import ensure_data_dir, secure_file
 from utils.queue.liveness import Life, ProcessId, is_stopped, life
-from utils.store import set_wal
+from utils.store import immediate, set_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -105,17 +105,11 @@ def open_queue(path: Path) -> sqlite3.Connection:
     conn.executescript(SCHEMA)
     have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
     if not set(ADDED) <= have:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with immediate(conn):
             have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
             for name, kind in ADDED.items():
                 if name not in have:
                     conn.execute(f"ALTER TABLE tickets ADD COLUMN {name} {kind}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
     return conn
 
 

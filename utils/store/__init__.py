@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from utils.store.runs_sql import RunRecord, StoredEvent
     from utils.store.sqlite_open import set_wal
     from utils.store.sqlite_store import SqliteStore
+    from utils.store.transactions import immediate
 
 __all__ = [
     "BATCH_ORIGINS",
@@ -72,6 +73,7 @@ __all__ = [
     "StoreError",
     "StoredDocument",
     "StoredEvent",
+    "immediate",
     "iso",
     "set_wal",
 ]  # fmt: skip
@@ -106,6 +108,7 @@ __getattr__ = lazy_exports(
         "NewChunk": "rag_models",
         "NewDocument": "rag_models",
         "StoredDocument": "rag_models",
+        "immediate": "transactions",
         "set_wal": "sqlite_open",
         "SqliteStore": "sqlite_store",
     },

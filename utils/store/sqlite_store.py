@@ -53,6 +53,7 @@ from utils.store.sqlite_open import (
     tighten_files,
     write_denied,
 )
+from utils.store.transactions import immediate
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -197,15 +198,8 @@ class SqliteStore(
             raise ReadOnlyStore(f"{self.path}: read-only, {self.read_only_reason}.")
         for attempt in range(LOCK_RETRIES):
             try:
-                try:  # BEGIN inside: a Ctrl+C landing as it returns must not leave it open
-                    conn.execute("BEGIN IMMEDIATE")
-                    result = fn(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                return result
+                with immediate(conn):
+                    return fn(conn)
             except sqlite3.OperationalError as exc:
                 if is_permission(exc):
                     raise StoreError(permission_line(self.path)) from exc
