@@ -49,37 +49,37 @@ def failure_of(shared: dict[str, Any]) -> str | None:
 
 
 def checks(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
-    """Against `expected_sources` (file names, path ends or chunk ids) and `expected_answer`
-    (text, or a list: any one found in the reply, ignoring case)."""
+    """The line's evaluation (utils/eval): `retrieval` against `expected_sources` (file names,
+    path ends or chunk ids: hit, recall@k, rank, reciprocal rank), `answer_match` against
+    `expected_answer` (text, or a list: any one found in the reply, ignoring case) and
+    `assertions` from `expected` / `assert` (promptfoo-style; checked before the line ran)."""
+    from utils.eval import check_assertions, retrieval_scores, run_assertions
+
     found: dict[str, Any] = {}
     expected = inputs.get("expected_sources")
     if isinstance(expected, list) and expected:
-        sources = outputs.get("sources") or []
-        matched = [e for e in expected if any(_matches(e, s) for s in sources)]
-        found["retrieval"] = {"expected": expected, "matched": matched, "hit": bool(matched),
-                              "recall": round(len(matched) / len(expected), 4)}  # fmt: skip
+        found["retrieval"] = retrieval_scores(expected, outputs.get("sources") or [])
     answer = inputs.get("expected_answer")
+    reply = str(outputs.get("reply") or "")
     if isinstance(answer, str | list) and answer:
         wanted = [answer] if isinstance(answer, str) else [str(a) for a in answer]
-        reply = str(outputs.get("reply") or "").casefold()
-        found["answer_match"] = any(w.casefold() in reply for w in wanted)
+        found["answer_match"] = any(w.casefold() in reply.casefold() for w in wanted)
+    assertions = check_assertions(inputs)
+    if assertions:
+        found["assertions"] = run_assertions(assertions, reply)
     return found
 
 
-def _matches(expected: Any, source: dict[str, Any]) -> bool:
-    if isinstance(expected, int) and not isinstance(expected, bool):
-        return bool(source.get("chunk_id") == expected)
-    text, path = str(expected), str(source.get("path") or "")
-    return path == text or path.endswith("/" + text.lstrip("/"))
-
-
 def summarise(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """count, ok, failed, hit rate, recall, answer match rate, latency, tokens."""
+    """count, ok, failed, hit rate, recall, MRR, answer match rate, assertion pass rate, judge
+    scores, latency, tokens."""
+    from utils.eval import mean, metric_summary, ratio
+
     rows = list(records)
     latencies = [r["outputs"]["latency_seconds"] for r in rows
                  if (r.get("outputs") or {}).get("latency_seconds") is not None]  # fmt: skip
-    retrieval = [r["retrieval"] for r in rows if r.get("retrieval")]
     answers = [r["answer_match"] for r in rows if "answer_match" in r]
+    metrics = metric_summary(rows)
 
     def tokens(key: str) -> int:
         return sum(int((r.get("outputs") or {}).get(key) or 0) for r in rows)
@@ -88,12 +88,14 @@ def summarise(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "runs": len(rows),
         "ok": sum(1 for r in rows if r.get("status") == "ok"),
         "failed": sum(1 for r in rows if r.get("status") != "ok"),
-        "with_expected_sources": len(retrieval),
-        "hit_rate": _ratio(sum(1 for x in retrieval if x["hit"]), len(retrieval)),
-        "mean_recall": _mean([x["recall"] for x in retrieval]),
+        "with_expected_sources": metrics.pop("with_expected_sources"),
+        "hit_rate": metrics.pop("hit_rate"),
+        "mean_recall": metrics.pop("mean_recall"),
+        "mrr": metrics.pop("mrr"),
         "with_expected_answer": len(answers),
-        "answer_match_rate": _ratio(sum(1 for a in answers if a), len(answers)),
-        "latency_mean_s": _mean(latencies),
+        "answer_match_rate": ratio(sum(1 for a in answers if a), len(answers)),
+        **metrics,
+        "latency_mean_s": mean(latencies),
         "latency_median_s": round(statistics.median(latencies), 4) if latencies else None,
         "prompt_tokens": tokens("prompt_tokens"),
         "completion_tokens": tokens("completion_tokens"),
@@ -137,7 +139,7 @@ def render(columns: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """One row per measure, one column per summary."""
     names = list(columns[0][1]) if columns else []
     head = ["measure", *(label for label, _ in columns)]
-    body = [[name, *(_show(summary.get(name)) for _, summary in columns)] for name in names]
+    body = [[name, *(show_value(summary.get(name)) for _, summary in columns)] for name in names]
     widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                        for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
@@ -145,20 +147,12 @@ def render(columns: Sequence[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.3f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return round(statistics.fmean(values), 4) if values else None
 
 
 def _jsonable(value: Any) -> Any:

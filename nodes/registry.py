@@ -37,6 +37,7 @@ BUILTIN_TYPES: dict[str, str] = {
     "EmbedQuery": "nodes.embed_query",
     "Retrieve": "nodes.retrieve",
     "BuildRagPrompt": "nodes.build_rag_prompt",
+    "JudgeAnswer": "nodes.judge_answer",
 }
 
 

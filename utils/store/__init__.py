@@ -14,6 +14,7 @@ from utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from utils.store.contract import SqlStore, Store
+    from utils.store.experiments_sql import Experiment, Variant
     from utils.store.flow_runs_sql import FlowRun
     from utils.store.keys_sql import ApiKey, KeyNotFound
     from utils.store.models import (
@@ -53,6 +54,7 @@ __all__ = [
     "AmbiguousSession",
     "ApiKey",
     "ChunkRecord",
+    "Experiment",
     "Collection",
     "CollectionNotFound",
     "FlowRun",
@@ -73,6 +75,7 @@ __all__ = [
     "StoreError",
     "StoredDocument",
     "StoredEvent",
+    "Variant",
     "immediate",
     "iso",
     "set_wal",
@@ -84,6 +87,8 @@ __getattr__ = lazy_exports(
         "SqlStore": "contract",
         "Store": "contract",
         "FlowRun": "flow_runs_sql",
+        "Experiment": "experiments_sql",
+        "Variant": "experiments_sql",
         "RunRecord": "runs_sql",
         "StoredEvent": "runs_sql",
         "ApiKey": "keys_sql",

@@ -322,6 +322,36 @@ def m011_api_keys(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m012_experiments(db: Database) -> None:
+    """`flow run` experiments: one row per experiment, one per variant (a flow and its grid
+    params, run as one batch of `flow_runs`), and each run's evaluation as JSON."""
+    db.executescript(
+        """
+        CREATE TABLE experiments (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            input_file TEXT NOT NULL
+        );
+        CREATE TABLE experiment_variants (
+            experiment_id TEXT NOT NULL REFERENCES experiments(id),
+            ord INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            flow_name TEXT NOT NULL,
+            flow_file TEXT NOT NULL,
+            params TEXT NOT NULL,
+            PRIMARY KEY (experiment_id, ord)
+        );
+        CREATE INDEX idx_experiment_variants_batch ON experiment_variants (batch_id);
+        CREATE TABLE flow_run_evals (
+            run_id INTEGER PRIMARY KEY REFERENCES flow_runs(id),
+            evaluation TEXT NOT NULL
+        );
+        """
+    )
+
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 

@@ -28,6 +28,7 @@ import structlog
 from utils.clock import Clock
 from utils.paths import free_mb
 from utils.store import export, leases, migrations, search
+from utils.store.experiments_sql import ExperimentsMixin
 from utils.store.flow_runs_sql import FlowRunsMixin
 from utils.store.keys_sql import KeysMixin
 from utils.store.messages_sql import MessagesMixin
@@ -62,7 +63,8 @@ LOCK_RETRIES = 5
 
 
 class SqliteStore(
-    SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin, RunsMixin
+    SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin, RunsMixin,
+    ExperimentsMixin,
 ):
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
