@@ -38,7 +38,7 @@ def _from_file(path: Path) -> list[Column]:
         variants.setdefault(str(row.get("variant") or ""), []).append(row)
     if len(variants) <= 1:
         return [(str(path), rows)]
-    return [(f"{path.name}: {name}", group) for name, group in variants.items()]
+    return list(variants.items())
 
 
 def _from_store(ctx: click.Context, source: str) -> list[Column]:

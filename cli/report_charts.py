@@ -4,6 +4,7 @@ network): per-variant metric bars and per-variant latency distributions."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,8 @@ def _svg(fig: Any) -> str:
     with matplotlib.rc_context({"svg.hashsalt": "pocketchat-report"}):
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buf.getvalue()
-    return text[text.index("<svg"):]  # without the XML prolog and doctype
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # RDF: creator, format
+    return text[text.index("<svg") :]  # without the XML prolog and doctype
 
 
 def _figure(width: float, height: float) -> Any:
@@ -39,7 +41,9 @@ def metric_bars(summaries: Sequence[tuple[str, dict[str, Any]]]) -> str | None:
     for i, (label, summary) in enumerate(summaries):
         xs = [m + (i - (len(summaries) - 1) / 2) * width for m in range(len(measures))]
         values = [summary.get(m) or 0.0 for m in measures]
-        ax.bar(xs, values, width=width, label=label, gid=f"bars-{i}")
+        bars = ax.bar(xs, values, width=width, label=label)
+        for j, patch in enumerate(bars.patches):  # `bar-<variant>-<measure>` in the SVG
+            patch.set_gid(f"bar-{i}-{j}")
     ax.set_xticks(range(len(measures)), [m.replace("_", " ") for m in measures])
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score (0..1)")

@@ -236,3 +236,30 @@ def test_a_message_read_back_is_the_frozen_message_that_was_appended(store: Stor
     assert dataclasses.asdict(read) == dataclasses.asdict(made)
     with pytest.raises(dataclasses.FrozenInstanceError):
         read.content = "changed"  # type: ignore[misc]
+
+
+def test_experiments_and_run_evaluations(store: Store) -> None:
+    from utils.store import Variant
+
+    def run(batch: str, line: int) -> int:
+        return store.record_flow_run(
+            batch_id=batch, line=line, flow_name="rag", flow_file="/f/rag.yaml",
+            input_text='{"user_message": "q"}', output={"reply": "a"}, status="ok", error=None,
+            started_at="2026-01-01T00:00:00Z", finished_at="2026-01-01T00:00:01Z",
+            duration_ms=1.5,
+        )  # fmt: skip
+
+    variants = [Variant("rag top_k=2", "b1", "rag", "/f/rag.yaml", {"top_k": 2}),
+                Variant("rag top_k=4", "b2", "rag", "/f/rag.yaml", {"top_k": 4})]  # fmt: skip
+    store.record_experiment(experiment_id="e1", input_file="/q.jsonl", variants=variants)
+    found = store.experiment("e1")
+    assert found is not None and found.input_file == "/q.jsonl"
+    assert found.variants == variants and found.created_at
+    assert store.experiment("nope") is None
+    first, second, other = run("b1", 1), run("b1", 2), run("b2", 1)
+    store.record_evaluation(first, {"retrieval": {"hit": False}})
+    store.record_evaluation(first, {"retrieval": {"hit": True}, "answer_match": True})
+    store.record_evaluation(other, {"answer_match": False})
+    assert store.evaluations("b1") == {first: {"retrieval": {"hit": True}, "answer_match": True}}
+    assert second not in store.evaluations("b1")
+    assert store.evaluations("b2") == {other: {"answer_match": False}}
