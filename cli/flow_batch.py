@@ -5,6 +5,7 @@ recorded with one line saying why."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -102,10 +103,8 @@ class Batch:
         if self.labels.experiment_id:
             record.update(experiment_id=self.labels.experiment_id, variant=self.labels.variant)
         if isinstance(inputs, dict):  # a failed run with expected sources counts as a miss
-            try:
+            with contextlib.suppress(AssertionProblem):  # else already the line's error
                 record.update(checks(inputs, outputs or {}))
-            except AssertionProblem:  # already the line's error
-                pass
             if self.judge is not None and status == "ok" and outputs is not None:
                 record["judgements"] = self._judge(inputs, outputs, retrieved)
         record["run_id"] = store.record_flow_run(

@@ -78,12 +78,12 @@ def changed_questions(columns: Sequence[Column]) -> list[Changed]:
         for row in rows:
             by_key.setdefault(question_key(row), {})[label] = row
     changed = []
-    for rows in by_key.values():
-        if len(rows) < 2:
+    for same in by_key.values():
+        if len(same) < 2:
             continue
-        outcomes = {label: outcome(row) for label, row in rows.items()}
+        outcomes = {label: outcome(row) for label, row in same.items()}
         if len({json.dumps(o, sort_keys=True) for o in outcomes.values()}) > 1:
-            first = next(iter(rows.values()))
+            first = next(iter(same.values()))
             shown = [(label, describe_outcome(o)) for label, o in outcomes.items()]
             changed.append(Changed(first.get("line"), question_text(first), shown))
     return sorted(changed, key=lambda c: (int(c.line or 0), c.question))

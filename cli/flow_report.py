@@ -8,8 +8,16 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from cli.flow_diff import DELTA_KEYS, changed_questions, deltas, describe_outcome, outcome
-from cli.flow_diff import question_key, question_text, signed
+from cli.flow_diff import (
+    DELTA_KEYS,
+    changed_questions,
+    deltas,
+    describe_outcome,
+    outcome,
+    question_key,
+    question_text,
+    signed,
+)
 from cli.flow_summary import show_value
 from cli.report_charts import latency_boxes, metric_bars
 
@@ -20,7 +28,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-.answer{white-space:pre-wrap;max-width:40em}
+.answer{white-space:pre-wrap;max-width:28em}
 .ok{color:#176f2c}.failed{color:#b00020}
 figure{margin:1em 0}figure svg{max-width:100%;height:auto}
 small{color:#666}
@@ -29,10 +37,10 @@ small{color:#666}
 
 def report_html(columns: Sequence[Column], summaries: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """The whole page."""
+    names = ", ".join(escape(label) for label, _ in columns)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>pocketchat flow compare</title>", f"<style>{STYLE}</style></head><body>",
-             "<h1>Flow comparison</h1>",
-             f"<p>{len(columns)} variants: {', '.join(escape(c[0]) for c in columns)}</p>"]  # fmt: skip
+             "<h1>Flow comparison</h1>", f"<p>{len(columns)} variants: {names}</p>"]  # fmt: skip
     for chart_id, title, svg in (("metrics-chart", "Metrics", metric_bars(summaries)),
                                  ("latency-chart", "Latency", latency_boxes(columns))):  # fmt: skip
         if svg is not None:
@@ -95,8 +103,8 @@ def _answers(columns: Sequence[Column]) -> str:
         cells = [f"<td>line {escape(str(first.get('line')))}: {escape(question_text(first))}"
                  f"{_expected(first)}</td>"]  # fmt: skip
         for label, _ in columns:
-            row = by_label.get(label)
-            cells.append(_answer_cell(row) if row is not None else "<td>-</td>")
+            found = by_label.get(label)
+            cells.append(_answer_cell(found) if found is not None else "<td>-</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return ('<h2>Answers</h2><table id="answers">' + head + "</tr>" + "".join(body)
             + "</table>")  # fmt: skip
@@ -115,8 +123,9 @@ def _answer_cell(record: dict[str, Any]) -> str:
     outputs = record.get("outputs") or {}
     text = record.get("error") or outputs.get("reply") or ""
     sources = "".join(
-        f"<li>{escape(str(s.get('path')))} <small>score {escape(show_value(s.get('score')))}</small>"
-        "</li>" for s in outputs.get("sources") or [] if isinstance(s, dict)
+        f"<li>{escape(str(s.get('path')))} "
+        f"<small>score {escape(show_value(s.get('score')))}</small></li>"
+        for s in outputs.get("sources") or [] if isinstance(s, dict)
     )  # fmt: skip
     latency = outputs.get("latency_seconds")
     return (f'<td><div class="{"ok" if status == "ok" else "failed"}">'

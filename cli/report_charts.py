@@ -65,6 +65,7 @@ def latency_boxes(columns: Sequence[tuple[str, list[dict[str, Any]]]]) -> str | 
     for i, values in enumerate(data, start=1):
         ax.scatter(values, [i] * len(values), s=10, alpha=0.5)
     ax.set_yticks(range(1, len(columns) + 1), [label for label, _ in columns])
+    ax.invert_yaxis()  # the first variant on top, as in the tables
     ax.set_xlabel("latency (seconds)")
     ax.set_title("Latency per variant")
     return _svg(fig)

@@ -53,7 +53,7 @@ class JudgeAnswer(PocketNode):
     def prep(self, shared: Shared) -> JudgeInput:
         """The judge's model and the filled-in messages."""
         model = self.model or shared.get("judge_model") or shared.get("model")
-        model = str(model or self.deps.settings.ollama.model)
+        model = str(model or self.deps.settings.model)
         sources = [s for s in shared.get("sources") or [] if isinstance(s, dict)]
         messages = judge_messages(self.template, str(shared.get("question") or ""),
                                   str(shared.get("answer") or ""), sources)  # fmt: skip

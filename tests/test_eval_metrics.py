@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from utils.eval import (
@@ -14,7 +16,7 @@ from utils.eval import (
 )
 
 
-def _src(path: str, chunk_id: int = 0) -> dict[str, object]:
+def _src(path: str, chunk_id: int = 0) -> dict[str, Any]:
     return {"path": f"/notes/{path}", "chunk_id": chunk_id}
 
 
@@ -24,7 +26,7 @@ def _src(path: str, chunk_id: int = 0) -> dict[str, object]:
 #   q3 expects [d.md]         got [x, y, z]   none   -> miss, recall 0/1, RR 0
 #   q4 expects [e.md, 17]     got [x, y, e#17] rank 3 -> hit, recall 2/2 (the file and the
 #                                              chunk id both found), RR 1/3
-SET = [
+SET: list[tuple[list[Any], list[dict[str, Any]]]] = [
     (["a.md"], [_src("a.md"), _src("b.md"), _src("c.md")]),
     (["b.md", "c.md"], [_src("x.md"), _src("c.md"), _src("y.md")]),
     (["d.md"], [_src("x.md"), _src("y.md"), _src("z.md")]),
