@@ -51,7 +51,7 @@ __all__ = ["compare", "run"]
 @click.option("--eval-flow", default="eval", show_default=True, metavar="NAME_OR_FILE",
               help="The flow --judge runs on each answer (your own to swap the checks).")
 @click.option("--judge-model", metavar="MODEL", help="The judge's model (default: the answer's).")
-@click.option("--collection", metavar="NAME",
+@click.option("-C", "--collection", metavar="NAME",
               help="shared['collection'] for lines that do not give one.")
 @click.option("-m", "--model", help="The model for new sessions (default: the config's).")
 @click.option("--keep", multiple=True, metavar="KEY",
