@@ -25,6 +25,7 @@ def rag() -> None:
               "files this run (default: rag.max_files).")  # fmt: skip
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Read at most N bytes of new or "
               "changed files this run (default: rag.max_bytes).")  # fmt: skip
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.option("--host", metavar="URL", help="The Ollama server for this command.")
 @click.pass_obj
 def ingest(
@@ -34,6 +35,7 @@ def ingest(
     flow_source: str,
     max_files: int | None,
     max_bytes: int | None,
+    quiet: bool,
     host: str | None,
 ) -> None:
     """Add the .txt, .md and .pdf files under PATH to a collection.
@@ -41,12 +43,14 @@ def ingest(
     Incremental: unchanged files are skipped and text already embedded is never embedded again;
     files that disappeared from PATH are removed. A run reads at most rag.max_files files and
     rag.max_bytes bytes: when it stops there it says so, and the next run carries on.
+    Embedding shows a progress bar with rate and ETA at a terminal, a plain line now and then
+    elsewhere (stderr), nothing with --quiet.
     """
-    from cli.sink import TerminalSink
+    from cli.progress_sink import ProgressSink
     from cli.turns import TurnRunner
 
     app.override(host=host, **{"rag.max_files": max_files, "rag.max_bytes": max_bytes})
-    sink = TerminalSink()
+    sink = ProgressSink(quiet=quiet)
     runner = TurnRunner(app, sink, flow_source)
     with store_errors():
         try:
