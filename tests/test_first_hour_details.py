@@ -48,9 +48,9 @@ def test_ingest_progress_counts_chunks_and_ends_before_the_summary(
     assert child.exitstatus == 0, child.before
     screen = (child.before or "").replace("\r\n", "\n")
     assert "MiB" not in screen
-    assert "(2/6 chunks)" in screen  # counted in chunks, batch by batch
+    assert "0/6 [" in screen and "chunks/s" in screen  # counted in chunks: a bar with a rate
     last = screen.split("\n")
-    done = next(i for i, line in enumerate(last) if line.endswith("100.0% (6/6 chunks)"))
+    done = next(i for i, line in enumerate(last) if "100%" in line and "6/6 [" in line)
     assert last[done + 1].startswith("notes: 3 files read")  # on a line of its own
 
 
