@@ -7,6 +7,7 @@ its text, which is what embeddings are keyed by.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, cast
 
 from nodes.base import InputError, PocketNode, Shared
@@ -18,6 +19,16 @@ from utils.store import NewChunk, NewDocument
 
 class ChunkText(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"documents": "list[LoadedDocument]"}
+    writes: ClassVar[Mapping[str, Any]] = {
+        "chunked": "list[NewDocument]",
+        "ingest": "dict[str, Any]",
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "size": "rag.chunk_size",
+        "overlap": "rag.chunk_overlap",
+        "boundary": "rag.chunk_boundary",
+    }
 
     def __init__(
         self,

@@ -41,6 +41,20 @@ class EmbedJob:
 class EmbedChunks(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
     inputs: ClassVar[Mapping[str, Any]] = {"collection": str}
+    reads: ClassVar[Mapping[str, Any]] = {"chunked": "list[NewDocument]"}
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "default": {
+            "vectors": "dict[str, bytes]",
+            "embed_model": "str",
+            "embed_dims": "int",
+            "ingest": "dict[str, Any]",
+        },
+        "failed": {"error": "dict[str, str]"},
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "model": "rag.embed_model",
+        "batch_size": "rag.embed_batch",
+    }
 
     def __init__(self, deps: Deps, model: str | None = None, batch_size: int | None = None) -> None:
         super().__init__(deps)
