@@ -70,7 +70,7 @@ def validate(ctx: click.Context, name_or_file: str, no_imports: bool) -> None:
     running anything."""
     spec = _load_or_exit(ctx, name_or_file, run_imports=not no_imports)
     unchecked = spec.all_unchecked()
-    for line in unchecked:
+    for line in (*spec.all_warnings(), *unchecked):
         click.echo(line)
     tail = f"; {len(unchecked)} not checked: imports not run" if unchecked else ""
     click.echo(f"ok: {spec.file} ({len(spec.nodes) + len(spec.unchecked)} nodes{tail})")
