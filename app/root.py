@@ -181,8 +181,7 @@ class App:
                 )
             except ValueError as exc:
                 raise SettingsError(
-                    f"host: {exc} Give --host or OLLAMA_HOST a URL such as "
-                    "http://127.0.0.1:11434."
+                    f"host: {exc} Give --host or OLLAMA_HOST a URL such as http://127.0.0.1:11434."
                 ) from exc
             self._host = (
                 candidates[0]
@@ -222,6 +221,12 @@ class App:
 
             self._registry = builtin_registry()  # the config's `imports` go through the loader
         return self._registry
+
+    def flow_search_path(self) -> list[Path]:
+        """Where flows are found by name: the built-in folder, then the person's flows path."""
+        from flows.loader import FLOWS_DIR
+
+        return [FLOWS_DIR, *self.settings.flows_folders]
 
     def extra_imports(self) -> list[str]:
         """The config's `imports:`: node modules for every flow (the loader imports them)."""

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import click
 
-from cli._flow_ctx import get_extra_imports, get_search_path
+from cli._flow_ctx import get_extra_imports, get_search_path, note_shadowing
 from cli.flow_batch import Batch
 from cli.flow_summary import read_jsonl, read_text_lines, render, summarise
 
@@ -82,6 +82,7 @@ def run(
 
     app = ctx.find_root().obj
     app.override(host=host, model=model)
+    note_shadowing(ctx, name_or_file)
     try:
         spec = load_flow(name_or_file, app.registry(), search_path=get_search_path(ctx),
                          extra_imports=get_extra_imports(ctx))  # fmt: skip
