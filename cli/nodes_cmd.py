@@ -105,6 +105,7 @@ def describe(name: str, cls: type[Any], origin: str) -> list[str]:
         ("may read", decl.may_read),
         ("writes", decl.writes),
         *((f"writes on {action}", keys) for action, keys in decl.writes_on.items()),
+        ("may write", decl.may_write),
     ]
     for title, keys in sections:
         if keys:

@@ -116,7 +116,11 @@ def _may_write(node: NodeSpec, key: str) -> bool:
     if node.cls is None:
         return False
     decl = declaration(node.cls)
-    return key in decl.writes or any(key in keys for keys in decl.writes_on.values())
+    return (
+        key in decl.writes
+        or key in decl.may_write
+        or any(key in keys for keys in decl.writes_on.values())
+    )
 
 
 def _out(node: NodeSpec, action: str, keys_in: Keys) -> Keys:

@@ -21,6 +21,7 @@ class ArchiveSessions(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
     may_read: ClassVar[Mapping[str, Any]] = {"read_only": "str | None"}
     param_settings: ClassVar[Mapping[str, str]] = {"idle_days": "archive.idle_days"}
+    may_write: ClassVar[Mapping[str, Any]] = {"archived": "list[str]"}
 
     def __init__(self, deps: Deps, idle_days: float | None = None) -> None:
         super().__init__(deps)

@@ -5,7 +5,8 @@
 - `reads`, `may_read`, `writes` and `writes_on` declare the shared keys it uses (key -> type,
   or the type's name as text when importing it would cost start-up): `reads` are needed from an
   upstream node or a flow input, `may_read` are read when present, `writes` are set whenever
-  `post` runs, `writes_on` maps an action to the keys set only on it. `flow validate` checks the
+  `post` runs, `writes_on` maps an action to the keys set only on it, `may_write` are set only
+  sometimes. `flow validate` checks the
   wiring with them (flows/wiring.py); `nodes show` prints them (nodes/keys.py).
 - The constructor takes the frozen `Deps` first, then keyword params from YAML. Keep no mutable
   state on `self`: PocketFlow shallow-copies nodes per step, so it would be shared by every run.
@@ -64,6 +65,7 @@ class PocketNode(_Node):
     may_read: ClassVar[Mapping[str, Any]] = {}
     writes: ClassVar[Mapping[str, Any]] = {}
     writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    may_write: ClassVar[Mapping[str, Any]] = {}  # set only sometimes (not relied on downstream)
     # Where a param's default comes from when left out: param -> dotted setting ("chat.window")
     param_settings: ClassVar[Mapping[str, str]] = {}
 

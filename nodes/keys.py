@@ -2,7 +2,8 @@
 
 A class declares `inputs` (keys the caller gives), `reads` (keys it needs from an upstream node
 or a flow input), `may_read` (keys read when present), `writes` (keys set whenever its `post`
-runs) and `writes_on` (action -> keys set only on that action), each a mapping of key -> type
+runs), `writes_on` (action -> keys set only on that action) and `may_write` (keys set only
+sometimes, which no node downstream may count on), each a mapping of key -> type
 (a type, or the type's name as text). `declaration(cls)` reads them from any pocketflow class:
 a person's class that declares none of them is `declared=False`, and `flow validate` treats it
 leniently (a warning, and it may write anything). PocketNode's empty defaults do not count.
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-KEY_ATTRS = ("inputs", "reads", "may_read", "writes", "writes_on")
+KEY_ATTRS = ("inputs", "reads", "may_read", "writes", "writes_on", "may_write")
 _BASE_MODULES = ("nodes.base", "pocketflow")
 
 
@@ -43,6 +44,7 @@ class Declaration:
     may_read: Mapping[str, Any] = field(default_factory=dict)
     writes: Mapping[str, Any] = field(default_factory=dict)
     writes_on: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    may_write: Mapping[str, Any] = field(default_factory=dict)
 
     def written(self, action: str) -> dict[str, Any]:
         """The keys set when `post` returns `action`."""
@@ -66,6 +68,7 @@ def declaration(cls: type[Any]) -> Declaration:
         reads=_mapping(getattr(cls, "reads", {})),
         may_read=_mapping(getattr(cls, "may_read", {})),
         writes=_mapping(getattr(cls, "writes", {})),
+        may_write=_mapping(getattr(cls, "may_write", {})),
         writes_on={
             str(a): _mapping(keys)
             for a, keys in (writes_on.items() if isinstance(writes_on, Mapping) else ())

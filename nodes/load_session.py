@@ -61,6 +61,7 @@ class LoadSession(PocketNode):
         "pinned": "list[Message]",
     }
     param_settings: ClassVar[Mapping[str, str]] = {"window": "chat.window"}
+    may_write: ClassVar[Mapping[str, Any]] = {"user_message_id": "int", "read_only": "str | None"}
 
     def __init__(self, deps: Deps, window: int | None = None) -> None:
         super().__init__(deps)

@@ -68,6 +68,7 @@ class SummarizeHistory(PocketNode):
         "error": "dict[str, str]",
         "read_only": "str | None",
     }
+    may_write: ClassVar[Mapping[str, Any]] = {"summary": "str", "summary_covers_to": "int"}
 
     def prep(self, shared: Shared) -> SummaryInput | None:
         settings = self.deps.settings.context
