@@ -20,10 +20,9 @@ from utils.store import NewChunk, NewDocument
 class ChunkText(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
     reads: ClassVar[Mapping[str, Any]] = {"documents": "list[LoadedDocument]"}
-    writes: ClassVar[Mapping[str, Any]] = {
-        "chunked": "list[NewDocument]",
-        "ingest": "dict[str, Any]",
-    }
+    may_read: ClassVar[Mapping[str, Any]] = {"ingest": "dict[str, Any]"}  # counts, added to
+    writes: ClassVar[Mapping[str, Any]] = {"chunked": "list[NewDocument]"}
+    may_write: ClassVar[Mapping[str, Any]] = {"ingest": "dict[str, Any]"}  # when none yet
     param_settings: ClassVar[Mapping[str, str]] = {
         "size": "rag.chunk_size",
         "overlap": "rag.chunk_overlap",

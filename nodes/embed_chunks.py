@@ -42,15 +42,12 @@ class EmbedChunks(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
     inputs: ClassVar[Mapping[str, Any]] = {"collection": str}
     reads: ClassVar[Mapping[str, Any]] = {"chunked": "list[NewDocument]"}
+    may_read: ClassVar[Mapping[str, Any]] = {"collection": "str", "ingest": "dict[str, Any]"}
     writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
-        "default": {
-            "vectors": "dict[str, bytes]",
-            "embed_model": "str",
-            "embed_dims": "int",
-            "ingest": "dict[str, Any]",
-        },
+        "default": {"vectors": "dict[str, bytes]", "embed_model": "str", "embed_dims": "int"},
         "failed": {"error": "dict[str, str]"},
     }
+    may_write: ClassVar[Mapping[str, Any]] = {"ingest": "dict[str, Any]"}  # when none yet
     param_settings: ClassVar[Mapping[str, str]] = {
         "model": "rag.embed_model",
         "batch_size": "rag.embed_batch",

@@ -148,3 +148,27 @@ def test_chat_turns_touch_only_declared_keys(
     checked = check(runs)
     assert {"LoadSession", "TrimContext", "CallOllama", "StreamReply", "PersistTurn",
             "SummarizeHistory", "CacheReply", "CalibrateTokens"} <= checked  # fmt: skip
+
+
+def test_ingest_and_rag_turns_touch_only_declared_keys(
+    standin: StandIn, tmp_path: Path, runs: list[tuple[str, str, set[str], set[str]]]
+) -> None:
+    from flows.build import build_flow
+    from flows.loader import load_flow
+    from tests.rag_support import write_docs
+
+    rig = ChatRig(tmp_path, standin)
+    try:
+        registry = builtin_registry()
+        for name, shared in (
+            ("ingest", Recording(path=str(write_docs(tmp_path / "docs")), collection="n")),
+            ("rag", Recording(user_message="Why do zebras have stripes?", collection="n")),
+            ("rag", Recording(user_message="Anything?", collection="missing")),  # failed
+        ):
+            flow = build_flow(load_flow(name, registry), rig.deps, rig.settings.retry)
+            run_turn(flow, shared) if name == "rag" else flow.run(shared)
+    finally:
+        rig.close()
+    assert ("EmbedQuery", "failed") in {(name, action) for name, action, _, _ in runs}
+    assert {"LoadDocuments", "ChunkText", "EmbedChunks", "StoreVectors", "EmbedQuery",
+            "Retrieve", "BuildRagPrompt"} <= check(runs)  # fmt: skip
