@@ -4,7 +4,8 @@ A key is there at a node when every path from `start` to it passes a node that w
 action taken), or when the flow's inputs provide it: the YAML `inputs:`, the keys its nodes take
 from the caller (`inputs` of their classes), and — for a turn flow, one whose nodes read the
 person's `user_message` — the turn's standard inputs (`TURN_INPUTS`), which chat, ask, serve
-and `flow run` give every turn. A key in `reads` that is not there is an error on the node's
+and `flow run` give every turn (not `session_id` and `model`: they may be None until LoadSession
+resolves them). A key in `reads` that is not there is an error on the node's
 line; `may_read` keys are never required. A node whose class declares nothing (a person's plain
 pocketflow node) is a warning, and after it any key may be there (no error is made up). A
 sub-flow node reads the sub-flow's YAML `inputs:` and writes what the sub-flow writes on every
@@ -21,9 +22,9 @@ from flows.spec import EdgeSpec, FlowSpec, Keys, NodeSpec
 from nodes.keys import declaration
 
 TURN_INPUTS: tuple[str, ...] = (
-    "session_id", "user_message", "regenerate", "retry_hint", "request_id", "model", "system",
-    "options", "title", "origin", "collection", "_store", "context_mode", "user_message_id",
-)  # fmt: skip
+    "user_message", "regenerate", "retry_hint", "request_id", "system", "options", "title",
+    "origin", "collection", "_store", "context_mode",
+)  # fmt: skip  # not session_id, model: None until LoadSession resolves them
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,20 @@ def is_turn_flow(spec: FlowSpec) -> bool:
     return False
 
 
-def provided_keys(spec: FlowSpec) -> frozenset[str]:
-    found = set(spec.inputs)
+def caller_keys(spec: FlowSpec) -> set[str]:
+    """The keys its nodes (and its sub-flows' nodes) take from the caller (`inputs`)."""
+    found: set[str] = set()
     for node in spec.nodes.values():
         if node.subflow is not None:
-            found |= node.subflow.provided
+            found |= caller_keys(node.subflow)
         elif node.cls is not None:
             found |= set(declaration(node.cls).inputs)
+    return found
+
+
+def provided_keys(spec: FlowSpec) -> frozenset[str]:
+    """Keys there at the start: YAML `inputs:`, the nodes' caller keys, a turn's inputs."""
+    found = set(spec.inputs) | caller_keys(spec)
     if is_turn_flow(spec):
         found |= set(TURN_INPUTS)
     return frozenset(found)

@@ -117,7 +117,11 @@ def check(runs: list[tuple[str, str, set[str], set[str]]]) -> set[str]:
         cls = registry.get(name)
         assert cls is not None
         decl = declaration(cls)
-        may_write = {*decl.writes, *decl.may_write, *(k for v in decl.writes_on.values() for k in v)}
+        may_write = {
+            *decl.writes,
+            *decl.may_write,
+            *(k for v in decl.writes_on.values() for k in v),
+        }
         known = {*decl.inputs, *decl.reads, *decl.may_read, *may_write}
         assert read <= known, f"{name} read undeclared keys {read - known}"
         assert wrote <= may_write, f"{name} wrote undeclared keys {wrote - may_write}"
