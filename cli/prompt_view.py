@@ -47,5 +47,6 @@ def prompt_lines(request: Mapping[str, Any] | None) -> list[str]:
         content = str(message.get("content", ""))
         lines += [f"    {line}" for line in content.splitlines() or [""]]
     count = len(record["messages"])
-    lines.append(f"{count} messages, ~{record['estimated_tokens']} tokens in all (estimated)")
+    noun = "message" if count == 1 else "messages"
+    lines.append(f"{count} {noun}, ~{record['estimated_tokens']} tokens in all (estimated)")
     return lines

@@ -61,8 +61,10 @@ def test_validate_ok() -> None:
     assert (code, lines[-1]) == (0, f"ok: {(FIXTURES / 'chat.yaml').resolve()} (5 nodes)")
     # the test nodes declare no reads or writes: one warning each, not an error
     assert len(lines) == 6 and all("declares no reads or writes" in line for line in lines[:-1])
-    assert lines[0].endswith("chat.yaml:5: node 'greet': warning: Greet declares no reads or "
-                             "writes; keys read after it are not checked")
+    assert lines[0].endswith(
+        "chat.yaml:5: node 'greet': warning: Greet declares no reads or "
+        "writes; keys read after it are not checked"
+    )
 
 
 def test_validate_prints_every_problem_without_traceback() -> None:
