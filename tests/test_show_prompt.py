@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pexpect
 from click.testing import CliRunner, Result
@@ -25,7 +26,7 @@ def run(standin: StandIn, tmp_path: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, [*base, *args])
 
 
-def sent(standin: StandIn) -> dict[str, object]:
+def sent(standin: StandIn) -> dict[str, Any]:
     body = standin.requests.to("/api/chat")[-1].body
     assert isinstance(body, dict)
     return body
@@ -56,7 +57,7 @@ def test_ask_show_prompt_prints_each_message_on_stderr(standin: StandIn, tmp_pat
     result = run(standin, tmp_path, "ask", "--show-prompt", "--system", "Be brief.", "hello")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Hello!")
-    system, user = sent(standin)["messages"]  # type: ignore[misc]
+    system, user = sent(standin)["messages"]
     lines = result.stderr.splitlines()
     start = lines.index(next(line for line in lines if line.startswith("request to ")))
     assert lines[start:] == [
