@@ -46,8 +46,7 @@ def test_ask_json_show_prompt_is_the_request_the_server_got(
     assert request["options"] == body["options"] and request["options"]["temperature"] == 0
     assert request["model"] == body["model"] == "llama3.2:1b"
     assert [m["tokens"] for m in request["messages"]] == [
-        estimate_message(m)
-        for m in body["messages"]  # type: ignore[attr-defined]
+        estimate_message(m) for m in body["messages"]
     ]
     total = sum(m["tokens"] for m in request["messages"]) + PROMPT_OVERHEAD
     assert request["estimated_tokens"] == total
