@@ -111,11 +111,28 @@ def check_wiring(spec: FlowSpec) -> Wiring:
 
 def _why(spec: FlowSpec, key: str, node_id: str) -> str:
     writers = [n for n, node in spec.nodes.items() if n != node_id and _may_write(node, key)]
-    if writers:
-        names = ", ".join(f"'{n}'" for n in writers)
+    before = _upstream(spec, node_id)
+    earlier = [n for n in writers if n in before]
+    if earlier:
+        names = ", ".join(f"'{n}'" for n in earlier)
         return (f"which is not written on every path from '{spec.start}' to it "
                 f"(written by {names})")  # fmt: skip
-    return "which no upstream node writes and no input provides (add it under `inputs:`)"
+    later = ", ".join(f"'{n}'" for n in writers)
+    tail = f" ({later} writes it, after this node)" if writers else " (add it under `inputs:`)"
+    return "which no upstream node writes and no input provides" + tail
+
+
+def _upstream(spec: FlowSpec, node_id: str) -> set[str]:
+    """The nodes some path leads from to `node_id`."""
+    found: set[str] = set()
+    todo = [node_id]
+    while todo:
+        dst = todo.pop()
+        for edge in spec.edges:
+            if edge.dst == dst and edge.src not in found:
+                found.add(edge.src)
+                todo.append(edge.src)
+    return found
 
 
 def _may_write(node: NodeSpec, key: str) -> bool:
