@@ -193,3 +193,19 @@ def test_flow_show_draws_the_keys_on_the_edges(tmp_path: Path) -> None:
     assert 'n_call -->|"failed: attempts, error, request"| n_persist' in out
     assert "  retrieve >> rerank   [retrieved]" in out
     assert "  call - failed >> persist   [attempts, error, request]" in out
+
+
+def test_flow_run_checks_lines_against_the_flows_inputs(tmp_path: Path) -> None:
+    from flows.inputs import flow_inputs, input_problem
+    from flows.loader import load_flow
+    from nodes.registry import builtin_registry
+
+    (tmp_path / "my_nodes.py").write_text(MODULE, encoding="utf-8")
+    path = tmp_path / "f.yaml"
+    path.write_text("imports: [my_nodes]\ninputs: {retrieved: list}\nstart: r\n"
+                    "nodes:\n  r: {type: Rerank}\n")  # fmt: skip
+    declared = flow_inputs(load_flow(path, builtin_registry()))
+    assert input_problem(declared, {"retrieved": []}) is None
+    assert input_problem(declared, {"retrieved": "hits"}) == (
+        "'retrieved' must be a list, not \"hits\" (the flow's inputs: say so)"
+    )
