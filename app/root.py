@@ -181,7 +181,8 @@ class App:
                 )
             except ValueError as exc:
                 raise SettingsError(
-                    f"host: {exc} Give --host or OLLAMA_HOST a URL such as http://127.0.0.1:11434."
+                    f"host: {exc} Give --host or OLLAMA_HOST a URL such as "
+                    "http://127.0.0.1:11434."
                 ) from exc
             self._host = (
                 candidates[0]

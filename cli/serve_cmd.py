@@ -25,14 +25,8 @@ def is_loopback(host: str) -> bool:
 
 
 @click.command()
-@click.option(
-    "--host",
-    "bind",
-    default="127.0.0.1",
-    show_default=True,
-    metavar="ADDRESS",
-    help="The address to listen on; beyond loopback only once an API key exists.",
-)
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="The address to listen on; beyond loopback only once an API key exists.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="The port (0: any free one; the line on stderr says which).")  # fmt: skip
 @click.pass_obj

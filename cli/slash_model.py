@@ -67,7 +67,9 @@ def _model(repl: Repl, arg: str) -> None:
         repl.start_warmup(arg)
 
 
-@command("system", "show the system prompt, set it to TEXT, or clear it", args="[TEXT|--clear]")
+@command(
+    "system", "show the system prompt, set it to TEXT, or clear it", args="[TEXT|--clear]"
+)
 def _system(repl: Repl, arg: str) -> None:
     if not arg:
         current = repl.pending_system or (repl.session.system if repl.session else None)

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KEY_ATTRS = ("inputs", "reads", "may_read", "writes", "writes_on", "may_write")
-_BASE_MODULES = ("nodes.base", "pocketflow")
+_BASE_MODULES = ("nodes.base", "pocketflow", "builtins")
+
+
+def _is_base(cls: type[Any]) -> bool:
+    """PocketNode, pocketflow's classes, object: their empty defaults declare nothing."""
+    module = cls.__module__
+    return module in _BASE_MODULES or module.startswith("pocketflow.")
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 def declaration(cls: type[Any]) -> Declaration:
     """The declaration of `cls` (a node class, built-in or a person's own)."""
-    own = [c for c in cls.__mro__ if not c.__module__.startswith(_BASE_MODULES)]
+    own = [c for c in cls.__mro__ if not _is_base(c)]
     declared = any(attr in vars(c) for c in own for attr in KEY_ATTRS if attr != "inputs")
     actions = tuple(str(a) for a in getattr(cls, "actions", ("default",)))
     writes_on = getattr(cls, "writes_on", {})

@@ -85,7 +85,6 @@ class ReplySaver:
         else:
             self.store.finish_reply(self.message_id, text, status)
         return text
-
     def _append(self, text: str, status: str) -> int:
         message = self.store.append_message(
             self.session_id, "assistant", text, model=self.model, status=status,

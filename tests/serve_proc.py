@@ -53,7 +53,9 @@ def pocketchat(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def serving(data: Path, ollama: str, *args: str, config: str | None = None) -> Iterator[Server]:
+def serving(
+    data: Path, ollama: str, *args: str, config: str | None = None
+) -> Iterator[Server]:
     """`pocketchat serve --port 0`, up and answering /healthz."""
     data.mkdir(parents=True, exist_ok=True)
     extra: list[str] = []

@@ -94,7 +94,7 @@ def test_flow_list_has_a_header(standin: StandIn, tmp_path: Path) -> None:
     assert out[0].split() == ["NAME", "DESCRIPTION", "FILE"]
     file_at = out[0].index("FILE")
     assert all(line[file_at:].endswith(".yaml") for line in out[1:])
-    assert all(len(line[out[0].index("DESCRIPTION") : file_at].rstrip()) <= 60 for line in out[1:])
+    assert all(len(line[out[0].index("DESCRIPTION"):file_at].rstrip()) <= 60 for line in out[1:])
 
 
 def test_doctor_reports_each_config_problem_once_and_all_of_them(tmp_path: Path) -> None:
@@ -137,7 +137,9 @@ def test_restoring_an_active_session_says_it_was_not_archived(
     assert run(standin, data, "sessions", "restore", sid).output.strip() == f"restored {sid}"
 
 
-def test_the_markdown_footer_is_words_and_rounded_numbers(standin: StandIn, tmp_path: Path) -> None:
+def test_the_markdown_footer_is_words_and_rounded_numbers(
+    standin: StandIn, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     standin.reply = replies.fixed("Otters hold hands while they sleep.")
     run(standin, data, "ask", "tell me about otters")

@@ -20,7 +20,7 @@ from tests.standin import StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MY_NODES = """from pocketflow import Node
+MY_NODES = '''from pocketflow import Node
 
 
 def tidy(text):
@@ -41,7 +41,7 @@ class Normalise(Node):
 
     def post(self, shared, prep_res, exec_res):
         shared["user_message"] = exec_res
-"""
+'''
 RAISES_AT = MY_NODES.splitlines().index('            return {}["pathh"]') + 1
 FLOW = """name: my_rag
 description: A chat turn that tidies the message first.
@@ -105,7 +105,9 @@ def test_flow_run_names_the_node_and_the_bad_line_and_goes_on(
 
 def test_ask_and_chat_with_the_flow_say_the_same_line(standin: StandIn, tmp_path: Path) -> None:
     flow, data = experiment(tmp_path), tmp_path / "data"
-    (flow.parent / "my_nodes.py").write_text(MY_NODES.replace('shared.get("pathh_wanted")', "True"))
+    (flow.parent / "my_nodes.py").write_text(
+        MY_NODES.replace('shared.get("pathh_wanted")', "True")
+    )
     config = write_config(tmp_path)
     asked = pocketchat(data, "ask", "--flow", str(flow), "hello", host=standin.url,
                        config=config)  # fmt: skip
@@ -140,7 +142,9 @@ def test_a_sub_flows_node_is_named_and_builtin_nodes_point_at_their_module(
     (folder / "inner.yaml").write_text(
         "name: inner\nimports: [my_nodes]\nstart: clean\nnodes:\n  clean: {type: Normalise}\n"
     )
-    (folder / "outer.yaml").write_text("name: outer\nstart: sub\nnodes:\n  sub: {flow: inner}\n")
+    (folder / "outer.yaml").write_text(
+        "name: outer\nstart: sub\nnodes:\n  sub: {flow: inner}\n"
+    )
     flow = build_flow(load_flow(folder / "outer.yaml", make_registry()), make_deps())
     try:
         flow.run({"user_message": "x", "pathh_wanted": True})

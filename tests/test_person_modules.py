@@ -14,10 +14,10 @@ from nodes.registry import builtin_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
-UTILS = """def normalise(text):
+UTILS = '''def normalise(text):
     return " ".join(text.split()).lower()
-"""
-NODES = """from pocketflow import Node
+'''
+NODES = '''from pocketflow import Node
 
 from utils import normalise
 
@@ -33,7 +33,7 @@ class Tidy(Node):
 
     def post(self, shared, prep_res, exec_res):
         shared["tidy"] = exec_res
-"""
+'''
 FLOW = """name: tidy
 description: Tidy the text with my own utils.normalise.
 imports: [my_nodes]

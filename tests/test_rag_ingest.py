@@ -151,17 +151,12 @@ def test_a_programming_error_while_embedding_is_raised_once_not_retried(
     fast = "retry:\n  backoff: 0.01\n"
     (docs / "new.txt").write_text("A fresh paragraph about otters holding hands.")
     ingest = invoke(standin, data, "rag", "ingest", str(docs), "-C", "n", config=fast)
-    assert (
-        ingest.exit_code == 1
-        and ("internal error in flow ingest, node 'embed' (EmbedChunks, embed_chunks.py:")
-        in ingest.output
-        and "TypeError: a bug, not Ollama" in ingest.output
-    )
+    assert ingest.exit_code == 1 and (
+        "internal error in flow ingest, node 'embed' (EmbedChunks, embed_chunks.py:"
+    ) in ingest.output and "TypeError: a bug, not Ollama" in ingest.output
     assert len(calls) == 1 and "retrying" not in ingest.output  # EmbedChunks: not retried
     ask = invoke(standin, data, "ask", "--collection", "n", "otters?", config=fast)
-    assert (
-        ask.exit_code == 1
-        and "internal error in flow rag, node 'embed' (EmbedQuery, " in (ask.output)
-        and "TypeError: a bug, not Ollama" in ask.output
-    )
+    assert ask.exit_code == 1 and "internal error in flow rag, node 'embed' (EmbedQuery, " in (
+        ask.output
+    ) and "TypeError: a bug, not Ollama" in ask.output
     assert len(calls) == 2 and "retrying" not in ask.output  # EmbedQuery: not retried

@@ -35,28 +35,17 @@ def stored_embeddings(db: Path) -> int:
         return 0
 
 
-def test_a_killed_ingest_resumes_without_embedding_again(tmp_path: Path, standin: StandIn) -> None:
+def test_a_killed_ingest_resumes_without_embedding_again(
+    tmp_path: Path, standin: StandIn
+) -> None:
     docs = write_docs(tmp_path / "docs", FILES)
     data = tmp_path / "data"
     config = tmp_path / "rag.yaml"
     config.write_text(CONFIG)
     standin.script_fault("embed", Fault.stall(0.3), count=100)
     env = {**os.environ, "HOME": str(tmp_path)}
-    cmd = [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "--config",
-        str(config),
-        "--host",
-        standin.url,
-        "--data-dir",
-        str(data),
-        "rag",
-        "ingest",
-        str(docs),
-        "--collection",
-        "notes",
-    ]
+    cmd = [sys.executable, str(ROOT / "main.py"), "--config", str(config), "--host", standin.url,
+           "--data-dir", str(data), "rag", "ingest", str(docs), "--collection", "notes"]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:

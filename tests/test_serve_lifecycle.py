@@ -129,9 +129,7 @@ def test_a_run_whose_log_expired_replays_from_what_is_stored(
     assert replayed[1].data == {"text": text}
     assert replayed[2].data == live[-1].data  # the same figures
     assert [e.kind for e in events(swept.url, run_id, after=live[1].id)] == [
-        "started",
-        "delta",
-        "done",
+        "started", "delta", "done"
     ]  # an id from before the sweep: the whole replay
     assert [e.id for e in events(swept.url, run_id, after=last + 1)] == [last + 2, last + 3]
     assert events(swept.url, run_id, after=last + 3) == []  # past the end: the stream ends

@@ -43,10 +43,9 @@ def ask(http: httpx.Client, text: str, session: str | None = None) -> httpx.Resp
 
 def test_metrics_move_with_runs(standin: StandIn, tmp_path: Path) -> None:
     standin.load_delay = 0.3  # the first run loads the model
-    with (
-        serving(tmp_path / "d", standin.url, config=CONFIG) as server,
-        httpx.Client(base_url=server.url, timeout=30) as http,
-    ):
+    with serving(tmp_path / "d", standin.url, config=CONFIG) as server, httpx.Client(
+        base_url=server.url, timeout=30
+    ) as http:
         before = scrape(server)
         for name in ("pocketchat_serve_queue_depth", "pocketchat_serve_cache_hits_total",
                      "pocketchat_serve_context_truncations_total",
@@ -88,10 +87,9 @@ def test_a_stream_left_early_is_counted_and_its_reply_kept(
         before = scrape(server)
         body = {"model": "llama3.2:1b", "stream": True,
                 "messages": [{"role": "user", "content": "go on"}]}  # fmt: skip
-        with (
-            httpx.Client(base_url=server.url, timeout=30) as http,
-            http.stream("POST", "/v1/chat/completions", json=body) as stream,
-        ):
+        with httpx.Client(base_url=server.url, timeout=30) as http, http.stream(
+            "POST", "/v1/chat/completions", json=body
+        ) as stream:
             session = stream.headers["x-session-id"]
             for line in stream.iter_lines():
                 if '"content": "' in line and '"content": ""' not in line:

@@ -22,7 +22,9 @@ def _messages(url: str, sid: str) -> list[dict[str, Any]]:
     return found
 
 
-def test_a_message_with_a_collection_is_answered_from_it(standin: StandIn, tmp_path: Path) -> None:
+def test_a_message_with_a_collection_is_answered_from_it(
+    standin: StandIn, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     with serving(data, standin.url) as server:
         folder = write_docs(tmp_path / "notes")

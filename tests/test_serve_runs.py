@@ -147,11 +147,8 @@ def test_cancel_ends_a_reply_interrupted_and_keeps_it(served: Server, paced: Sta
                 break
     assert got[-1].data["status"] == "interrupted"
     text = "".join(e.data["text"] for e in got if e.kind == "delta")
-    stored = rows(
-        served.data / "pocketchat.db",
-        "SELECT content, status FROM messages WHERE id = ?",
-        got[-1].data["message_id"],
-    )
+    stored = rows(served.data / "pocketchat.db",
+                  "SELECT content, status FROM messages WHERE id = ?", got[-1].data["message_id"])
     assert stored == [(text, "interrupted")]
     assert 0 < len(text) < len(ESSAY)
     assert httpx.get(f"{served.url}/v1/runs/{run_id}").json()["status"] == "cancelled"
@@ -250,15 +247,9 @@ def test_sigterm_mid_reply_loses_nothing(
                 assert status == "partial" and stored == [(text, "partial")]
                 assert 0 < len(text) < len(ESSAY)
             # the one still waiting is ended, kept: the person's message and an empty reply
-            assert rows(
-                db, "SELECT role, status FROM messages WHERE request_id = ? ORDER BY seq", waiting
-            ) == [("user", "complete"), ("assistant", "interrupted")]
-            assert rows(
-                db,
-                "SELECT status FROM runs WHERE id IN (?, ?) ORDER BY id = ?",
-                running,
-                waiting,
-                waiting,
-            ) == [("done",), ("cancelled",)]
+            assert rows(db, "SELECT role, status FROM messages WHERE request_id = ? ORDER BY seq",
+                        waiting) == [("user", "complete"), ("assistant", "interrupted")]
+            assert rows(db, "SELECT status FROM runs WHERE id IN (?, ?) ORDER BY id = ?",
+                        running, waiting, waiting) == [("done",), ("cancelled",)]
     finally:
         standin.tokens_per_second = None

@@ -124,6 +124,7 @@ def test_list_latest_archive_restore_delete(store: Store, clock: FixedClock) -> 
         store.delete_session(new.id)
 
 
+
 def test_origins_latest_conversation_list_and_count(store: Store, clock: FixedClock) -> None:
     old = store.create_session("m", title="before origins")  # origin unknown: a conversation
     clock.advance(1)
@@ -151,7 +152,6 @@ def test_origins_latest_conversation_list_and_count(store: Store, clock: FixedCl
     assert store.count_sessions(archived=True) == 1
     with pytest.raises(ValueError):
         store.create_session("m", origin="cron")
-
 
 def test_live_lease_pins_a_session_and_expired_does_not(store: Store, clock: FixedClock) -> None:
     s = store.create_session("m")

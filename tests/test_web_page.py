@@ -178,12 +178,8 @@ def test_a_second_page_says_its_place_in_line_then_replies(
         words_seen(page, 2)
         page.switch_to.window(second)
         send(page, "me second")
-        line = wait(
-            page,
-            lambda d: re.fullmatch(
-                r"#1 in line( · about \d+ s)?", d.find_element(By.ID, "status").text
-            ),
-        )
+        line = wait(page, lambda d: re.fullmatch(r"#1 in line( · about \d+ s)?",
+                                                 d.find_element(By.ID, "status").text))
         assert line is not None
         assert done(page)["text"] == text
         page.switch_to.window(first)

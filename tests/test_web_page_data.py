@@ -23,7 +23,9 @@ OPTIONS = "return [...document.querySelectorAll('#model option')].map(o => o.val
 LISTED = "return [...document.querySelectorAll('#sessions .open')].map(b => b.innerText)"
 
 
-def test_models_say_their_capabilities_and_are_asked_once(served: Server, standin: StandIn) -> None:
+def test_models_say_their_capabilities_and_are_asked_once(
+    served: Server, standin: StandIn
+) -> None:
     shows = len(standin.requests.to("/api/show"))
     first = httpx.get(f"{served.url}/v1/models", timeout=10)
     assert first.status_code == 200, first.text
