@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("cli.models", "models", "List, show and pull Ollama models."),
     "sessions": ("cli.sessions", "sessions", "List, show, search, export and archive sessions."),
     "flow": ("cli.flow", "flow", "List, show, validate and run YAML flows."),
+    "nodes": ("cli.nodes_cmd", "nodes", "List node types; show their params, actions and keys."),
     "rag": ("cli.rag", "rag", "Ingest documents into collections for RAG flows."),
     "stats": ("cli.stats", "stats", "Show usage metrics (queue, latency, cache, truncation)."),
     "db": ("cli.db", "db", "Show and apply database migrations."),

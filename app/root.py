@@ -223,6 +223,12 @@ class App:
             self._registry = builtin_registry()  # the config's `imports` go through the loader
         return self._registry
 
+    def flow_search_path(self) -> list[Path]:
+        """Where flows are found by name: the built-in folder, then the person's flows path."""
+        from flows.loader import FLOWS_DIR
+
+        return [FLOWS_DIR, *self.settings.flows_folders]
+
     def extra_imports(self) -> list[str]:
         """The config's `imports:`: node modules for every flow (the loader imports them)."""
         return list(self.settings.imports)

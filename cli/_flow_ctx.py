@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import click
 
-from flows.loader import FLOWS_DIR
+from flows.loader import FLOWS_DIR, shadow_note
 from nodes.registry import Registry, builtin_registry
 
 
@@ -39,3 +39,10 @@ def get_search_path(ctx: click.Context) -> Sequence[Path]:
 def get_extra_imports(ctx: click.Context) -> Sequence[str]:
     method = getattr(ctx.find_root().obj, "extra_imports", None)
     return tuple(method()) if callable(method) else ()
+
+
+def note_shadowing(ctx: click.Context, name_or_file: str) -> None:
+    """On stderr, one line when a flow asked for by name hides another of that name."""
+    note = shadow_note(name_or_file, get_search_path(ctx))
+    if note:
+        click.echo(note, err=True)

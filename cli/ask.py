@@ -20,6 +20,12 @@ ASK_RETRY_HINT = "run the same command again to retry, or continue the session w
 @click.argument("prompt", required=False)
 @turn_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the text.")
+@click.option(
+    "--show-prompt",
+    is_flag=True,
+    help="Also print the exact messages and options sent to the model, with estimated tokens "
+    '(stderr; with --json, a "request" field).',
+)
 @click.pass_obj
 def ask(
     app: Any,
@@ -33,6 +39,7 @@ def ask(
     options: tuple[tuple[str, str], ...],
     host: str | None,
     as_json: bool,
+    show_prompt: bool,
 ) -> None:
     """Ask one question and print the answer.
 
@@ -98,11 +105,21 @@ def ask(
     turn = shared.get("turn") or {}
     status = turn.get("status", "failed")
     if as_json:
-        click.echo(json.dumps(_as_json(shared, sink), ensure_ascii=False))
+        record = _as_json(shared, sink)
+        if show_prompt:
+            from cli.prompt_view import prompt_record
+
+            record["request"] = prompt_record(shared.get("request"))
+        click.echo(json.dumps(record, ensure_ascii=False))
     else:
         from cli.sources import show_sources
 
         show_sources(shared)
+        if show_prompt:
+            from cli.prompt_view import prompt_lines
+
+            for line in prompt_lines(shared.get("request")):
+                click.echo(line, err=True)
     if status == "interrupted":
         sys.exit(130)
     if status != "complete":

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from cli._flow_ctx import get_extra_imports, get_registry, get_search_path
+from cli._flow_ctx import get_extra_imports, get_registry, get_search_path, note_shadowing
 from flows.errors import FlowError
-from flows.loader import available_flows, load_flow
+from flows.loader import available_flows, load_flow, shadow_note, shadowed
 from flows.render import mermaid, outline
 from flows.source import YamlProblem, parse_source
 from flows.spec import FlowSpec
@@ -34,6 +34,8 @@ def list_flows(ctx: click.Context) -> None:
     rows = [(*_summary(path), str(path)) for path in found.values()]
     for line in table(("NAME", "DESCRIPTION", "FILE"), rows, limits={1: 60}):
         click.echo(line)
+    for name in shadowed(get_search_path(ctx)):
+        click.echo(shadow_note(name, get_search_path(ctx)), err=True)
 
 
 @flow.command("show")
@@ -70,7 +72,7 @@ def validate(ctx: click.Context, name_or_file: str, no_imports: bool) -> None:
     running anything."""
     spec = _load_or_exit(ctx, name_or_file, run_imports=not no_imports)
     unchecked = spec.all_unchecked()
-    for line in unchecked:
+    for line in (*spec.all_warnings(), *unchecked):
         click.echo(line)
     tail = f"; {len(unchecked)} not checked: imports not run" if unchecked else ""
     click.echo(f"ok: {spec.file} ({len(spec.nodes) + len(spec.unchecked)} nodes{tail})")
@@ -78,6 +80,7 @@ def validate(ctx: click.Context, name_or_file: str, no_imports: bool) -> None:
 
 def _load_or_exit(ctx: click.Context, name_or_file: str, *, run_imports: bool = True) -> FlowSpec:
     registry = get_registry(ctx)
+    note_shadowing(ctx, name_or_file)
     try:
         return load_flow(
             name_or_file,

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import click
 
-from cli._flow_ctx import get_extra_imports, get_search_path
+from cli._flow_ctx import get_extra_imports, get_search_path, note_shadowing
 from cli.flow_batch import Batch, Judge, Labels
 from cli.flow_compare import compare
 from cli.flow_grid import parse_grid, plan
@@ -134,6 +134,7 @@ def _load(ctx: click.Context, app: Any, name: str) -> Any:
     from flows.errors import FlowError
     from flows.loader import load_flow
 
+    note_shadowing(ctx, name)
     try:
         return load_flow(name, app.registry(), search_path=get_search_path(ctx),
                          extra_imports=get_extra_imports(ctx))  # fmt: skip

@@ -34,6 +34,10 @@ def outputs_of(shared: dict[str, Any], latency: float, keep: Sequence[str] = ())
         out["ingest"] = shared["ingest"]
     for key in keep:
         out[key] = _jsonable(shared.get(key))
+    if "prompt" in keep and shared.get("request"):  # what was sent, not the pre-quirks prompt
+        from cli.prompt_view import prompt_record
+
+        out["prompt"] = prompt_record(shared["request"])
     return out
 
 

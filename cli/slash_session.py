@@ -1,5 +1,5 @@
 """Slash commands about sessions: /sessions, /load, /new, /title, /history, /retry, /clear,
-/pin, /unpin, /export."""
+/pin, /unpin, /export, and /prompt (the last request sent)."""
 
 from __future__ import annotations
 
@@ -136,3 +136,15 @@ def _export(repl: Repl, arg: str) -> None:
         data = repl.store.export_json(repl.session.id)
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     say(f"Exported to {path.resolve()}")
+
+
+@command("prompt", "show the exact messages and options of the last request, with tokens")
+def _prompt(repl: Repl, arg: str) -> None:
+    from cli.prompt_view import prompt_lines
+
+    shared = repl.runner.last_shared
+    if not shared:
+        say("No turn yet in this chat: /prompt shows the last request once one is sent.")
+        return
+    for line in prompt_lines(shared.get("request")):
+        say(line)

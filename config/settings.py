@@ -146,6 +146,7 @@ class Settings:
     data_dir: str | None = None
     flow: str = "chat"
     imports: list[str] = field(default_factory=list)
+    flows_path: list[str] = field(default_factory=list)  # [] = <config dir>/flows
     ollama: OllamaSettings = field(default_factory=OllamaSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
@@ -172,6 +173,15 @@ class Settings:
             return Path(self.data_dir).expanduser()
         xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         return Path(xdg) / "pocketchat"
+
+    @property
+    def flows_folders(self) -> list[Path]:
+        """Folders of a person's flows, searched after the built-in ones: `flows_path`, else
+        `$XDG_CONFIG_HOME/pocketchat/flows` (~/.config/pocketchat/flows)."""
+        if self.flows_path:
+            return [Path(p).expanduser() for p in self.flows_path]
+        xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return [Path(xdg) / "pocketchat" / "flows"]
 
     @property
     def db_path(self) -> Path:
@@ -208,6 +218,8 @@ def load_settings(
         env_layer["data_dir"] = env["POCKETCHAT_DATA_DIR"]
     if env.get("POCKETCHAT_MODEL"):
         env_layer["model"] = env["POCKETCHAT_MODEL"]
+    if env.get("POCKETCHAT_FLOWS"):  # folders, separated like PATH
+        env_layer["flows_path"] = [p for p in env["POCKETCHAT_FLOWS"].split(os.pathsep) if p]
     if env_layer:
         add(env_layer, "environment")
         sources.append("environment")

@@ -2,7 +2,8 @@
 
 Node classes declare the shared keys they take from the caller and their types
 (`PocketNode.inputs`, e.g. LoadSession: `{"user_message": str, ...}`; a person's own node may
-declare `inputs` too). A flow reads the union over its nodes and sub-flows. `flow run` checks
+declare `inputs` too). A flow reads the union over its nodes and sub-flows, and the keys of its
+own YAML `inputs:`. `flow run` checks
 each input line against it before running the line, so `{"user_message": 42}` is "'user_message'
 must be text, not 42 (node 'load' reads it)" rather than an error deep inside a node. Keys no
 node declares (`expected_sources`, a person's own keys) pass unchecked, unless one is a near
@@ -32,6 +33,8 @@ class Declared:
 def flow_inputs(spec: FlowSpec) -> dict[str, list[Declared]]:
     """Input key -> the nodes (of the flow and its sub-flows) that read it, with their types."""
     found: dict[str, list[Declared]] = {}
+    for key, hint in spec.inputs.items():  # the flow's own `inputs:` (node "" = the flow)
+        found.setdefault(key, []).append(Declared("", hint))
     for node in spec.nodes.values():
         if node.subflow is not None:
             for key, decls in flow_inputs(node.subflow).items():
@@ -49,10 +52,8 @@ def input_problem(declared: Mapping[str, list[Declared]], values: Mapping[str, A
     for key, value in values.items():
         for decl in declared.get(key, ()):
             if not fits(decl.hint, value):
-                return (
-                    f"'{key}' must be {describe(decl.hint)}, not {_shown(value)} "
-                    f"(node '{decl.node}' reads it)"
-                )
+                who = f"node '{decl.node}' reads it" if decl.node else "the flow's inputs: say so"
+                return f"'{key}' must be {describe(decl.hint)}, not {_shown(value)} ({who})"
     missing = [key for key in declared if key not in values]
     for key in values:
         near = difflib.get_close_matches(key, missing, n=1, cutoff=0.8)

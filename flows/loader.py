@@ -22,7 +22,10 @@ from nodes.registry import Registry
 FLOWS_DIR = Path(__file__).parent
 SUFFIXES = (".yaml", ".yml")
 
-__all__ = ["FLOWS_DIR", "FlowError", "available_flows", "build_flow", "load_flow", "resolve_flow"]
+__all__ = [
+    "FLOWS_DIR", "FlowError", "available_flows", "build_flow", "load_flow", "resolve_flow",
+    "shadow_note", "shadowed",
+]  # fmt: skip
 
 
 def available_flows(search_path: Sequence[Path] = (FLOWS_DIR,)) -> dict[str, Path]:
@@ -33,6 +36,31 @@ def available_flows(search_path: Sequence[Path] = (FLOWS_DIR,)) -> dict[str, Pat
             for path in sorted(Path(folder).glob(f"*{suffix}")):
                 found.setdefault(path.stem, path)
     return dict(sorted(found.items()))
+
+
+def shadowed(search_path: Sequence[Path] = (FLOWS_DIR,)) -> dict[str, list[Path]]:
+    """Flow name -> the files of that name that an earlier folder's file hides."""
+    seen: dict[str, Path] = {}
+    hidden: dict[str, list[Path]] = {}
+    for folder in search_path:
+        for suffix in SUFFIXES:
+            for path in sorted(Path(folder).glob(f"*{suffix}")):
+                if path.stem in seen:
+                    hidden.setdefault(path.stem, []).append(path)
+                else:
+                    seen[path.stem] = path
+    return hidden
+
+
+def shadow_note(name: str, search_path: Sequence[Path] = (FLOWS_DIR,)) -> str | None:
+    """One line when the flow `name` hides another of the same name (None otherwise)."""
+    hidden = shadowed(search_path).get(name)
+    if not hidden:
+        return None
+    used = available_flows(search_path)[name]
+    others = ", ".join(str(p) for p in hidden)
+    return (f"note: flow '{name}' is {used}; it shadows {others} (run that one by its path, "
+            "or rename it)")  # fmt: skip
 
 
 def resolve_flow(

@@ -1,8 +1,13 @@
-"""Text views of a validated flow: a mermaid diagram and a plain outline (for `flow show`)."""
+"""Text views of a validated flow: a mermaid diagram and a plain outline (for `flow show`).
+
+Each edge carries the shared keys its source node writes when it leaves on that action (a
+sub-flow: what it writes on every path to that end; nothing for a node that declares nothing).
+"""
 
 from __future__ import annotations
 
-from flows.spec import DEFAULT, FlowSpec, NodeSpec
+from flows.spec import DEFAULT, EdgeSpec, FlowSpec, NodeSpec
+from flows.wiring import written
 
 
 def _mid(node_id: str) -> str:
@@ -15,12 +20,33 @@ def _label(node: NodeSpec) -> str:
     return f'{_mid(node.id)}["{node.id}<br/>{node.type_name}"]'
 
 
+def edge_keys(spec: FlowSpec, edge: EdgeSpec) -> str:
+    """`context, prompt` (sorted); empty when it writes nothing or does not say."""
+    node = spec.nodes[edge.src]
+    keys = written(node, edge.action)
+    if keys is None:
+        return ""
+    if node.subflow is not None:
+        keys = keys - node.subflow.provided
+    return ", ".join(sorted(keys))
+
+
+def _edge_label(spec: FlowSpec, edge: EdgeSpec) -> str:
+    keys = edge_keys(spec, edge)
+    text = edge.action if edge.action != DEFAULT else ""
+    if keys:
+        text = f"{text}: {keys}" if text else keys
+    return text
+
+
 def mermaid(spec: FlowSpec) -> str:
     """A `flowchart TD` diagram; explicit ends (under `ends:`) point at a stop circle."""
     lines = ["flowchart TD"]
     lines += [f"    {_label(node)}" for node in spec.nodes.values()]
     for e in spec.edges:
-        arrow = "-->" if e.action == DEFAULT else f"-->|{e.action}|"
+        label = _edge_label(spec, e)
+        shown = label if label == e.action else f'"{label}"'
+        arrow = f"-->|{shown}|" if label else "-->"
         lines.append(f"    {_mid(e.src)} {arrow} {_mid(e.dst)}")
     routed = {e.src for e in spec.edges}
     explicit = sorted((n, a) for n, a in spec.ends if n in routed)
@@ -50,12 +76,15 @@ def outline(spec: FlowSpec) -> str:
     lines = [f"flow {spec.name}: {spec.description}".rstrip(": "), f"file: {spec.file}"]
     if spec.imports:
         lines.append(f"imports: {', '.join(spec.imports)}")
+    if spec.inputs:
+        lines.append(f"inputs: {', '.join(spec.inputs)}")
     lines += [f"start: {spec.start}", "nodes:"]
     lines += [_node_line(node, width) for node in spec.nodes.values()]
     lines.append("edges:")
     for e in spec.edges:
         via = "" if e.action == DEFAULT else f" - {e.action}"
-        lines.append(f"  {e.src}{via} >> {e.dst}")
+        keys = edge_keys(spec, e)
+        lines.append(f"  {e.src}{via} >> {e.dst}" + (f"   [{keys}]" if keys else ""))
     lines.append("ends:")
     routed = {e.src for e in spec.edges}
     for node_id, action in sorted(spec.ends):

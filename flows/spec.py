@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 DEFAULT = "default"
+Keys = (
+    frozenset[str] | None
+)  # shared keys surely there; None: any may be (after an undeclared node)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,18 @@ class FlowSpec:
     ends: frozenset[tuple[str, str]]
     imports: tuple[str, ...] = ()
     unchecked: tuple[str, ...] = ()  # `--no-imports`: nodes whose types may come from imports
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # YAML `inputs:`: key -> type
+    provided: frozenset[str] = frozenset()  # every input in effect at the start (flows/wiring.py)
+    end_writes: Mapping[str, Keys] = field(default_factory=dict)  # end action -> keys there
+    warnings: tuple[str, ...] = ()  # e.g. a node that declares no reads or writes
+
+    def all_warnings(self) -> tuple[str, ...]:
+        """`warnings` of this flow and of its sub-flows."""
+        found = list(self.warnings)
+        for node in self.nodes.values():
+            if node.subflow is not None:
+                found.extend(n for n in node.subflow.all_warnings() if n not in found)
+        return tuple(found)
 
     def all_unchecked(self) -> tuple[str, ...]:
         """`unchecked` of this flow and of its sub-flows."""

@@ -6,6 +6,7 @@ The graph rules (edges, ends, reachability) live in `flows.graph`. Every problem
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +17,14 @@ from pocketflow import BaseNode, Node
 from flows.checker import Checker
 from flows.errors import FlowIssue
 from flows.graph import check_graph
+from flows.input_types import parse_inputs
 from flows.params import check_params, did_you_mean
 from flows.source import Source
 from flows.spec import DEFAULT, FlowSpec, NodeSpec, RetrySpec
+from flows.wiring import check_wiring
 from nodes.registry import Registry
 
-TOP_KEYS = ("name", "description", "imports", "start", "nodes", "edges", "ends")
+TOP_KEYS = ("name", "description", "imports", "inputs", "start", "nodes", "edges", "ends")
 REQUIRED_KEYS = ("start", "nodes")
 NODE_KEYS = ("type", "flow", "params", "retry")
 RETRY_KEYS = ("max_retries", "backoff", "jitter")
@@ -87,6 +90,7 @@ def check_flow(
             f"{did_you_mean(start, [str(k) for k in data['nodes']])}",
         )
     imports = data.get("imports") or []
+    inputs = parse_inputs(c, data.get("inputs"))
     if nodes is None:
         return None, c.issues
     edges, ends = check_graph(
@@ -104,8 +108,18 @@ def check_flow(
         ends=ends,
         imports=tuple(str(i) for i in imports) if isinstance(imports, list) else (),
         unchecked=tuple(str(issue) for issue in c.unchecked),
+        inputs=inputs,
     )
-    return spec, c.issues
+    if c.unchecked:  # a node left out (imports not run) would hide what it writes
+        return spec, c.issues
+    wiring = check_wiring(spec)
+    spec = dataclasses.replace(
+        spec,
+        provided=wiring.provided,
+        end_writes=wiring.end_writes,
+        warnings=tuple(str(w) for w in wiring.warnings),
+    )
+    return (None if wiring.issues else spec), [*c.issues, *wiring.issues]
 
 
 def _text(c: Checker, data: dict[str, Any], key: str, default: str) -> str:

@@ -8,6 +8,7 @@ so a turn need not scan the sessions again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from nodes.base import PocketNode, Shared
@@ -18,6 +19,9 @@ EVERY_SECONDS = 600.0
 
 class ArchiveSessions(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    may_read: ClassVar[Mapping[str, Any]] = {"read_only": "str | None"}
+    param_settings: ClassVar[Mapping[str, str]] = {"idle_days": "archive.idle_days"}
+    may_write: ClassVar[Mapping[str, Any]] = {"archived": "list[str]"}
 
     def __init__(self, deps: Deps, idle_days: float | None = None) -> None:
         super().__init__(deps)

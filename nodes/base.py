@@ -2,6 +2,12 @@
 
 - `actions` lists every action `post` can return ("default" for None); the flow loader checks
   edges against it.
+- `reads`, `may_read`, `writes` and `writes_on` declare the shared keys it uses (key -> type,
+  or the type's name as text when importing it would cost start-up): `reads` are needed from an
+  upstream node or a flow input, `may_read` are read when present, `writes` are set whenever
+  `post` runs, `writes_on` maps an action to the keys set only on it, `may_write` are set only
+  sometimes. `flow validate` checks the
+  wiring with them (flows/wiring.py); `nodes show` prints them (nodes/keys.py).
 - The constructor takes the frozen `Deps` first, then keyword params from YAML. Keep no mutable
   state on `self`: PocketFlow shallow-copies nodes per step, so it would be shared by every run.
 - Retry is PocketFlow's own (`max_retries`, with `wait=0`); a node that retries calls
@@ -55,6 +61,13 @@ class PocketNode(_Node):
     # The inputs it reads from whoever runs the flow (a `flow run` line, `ask`...): shared key
     # -> type hint. `flow run` checks each input line against these (`flows/inputs.py`).
     inputs: ClassVar[Mapping[str, Any]] = {}
+    reads: ClassVar[Mapping[str, Any]] = {}
+    may_read: ClassVar[Mapping[str, Any]] = {}
+    writes: ClassVar[Mapping[str, Any]] = {}
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    may_write: ClassVar[Mapping[str, Any]] = {}  # set only sometimes (not relied on downstream)
+    # Where a param's default comes from when left out: param -> dotted setting ("chat.window")
+    param_settings: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, deps: Deps) -> None:
         super().__init__(max_retries=1, wait=0)

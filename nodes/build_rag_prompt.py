@@ -11,6 +11,7 @@ meta: n, chunk_id, score, cosine, path, chunk, collection, model) and adds `sour
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,6 +47,19 @@ class PromptResult:
 
 class BuildRagPrompt(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {
+        "prompt": "list[dict[str, Any]]",
+        "retrieved": "list[dict[str, Any]]",
+    }
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "context": "dict[str, Any]",
+        "collection": "str | None",
+        "embed_model": "str",
+    }
+    writes: ClassVar[Mapping[str, Any]] = {
+        "prompt": "list[dict[str, Any]]",
+        "sources": "list[dict[str, Any]]",
+    }
 
     def __init__(self, deps: Deps, instructions: str | None = None) -> None:
         super().__init__(deps)

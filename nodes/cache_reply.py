@@ -8,6 +8,7 @@ serves it as a normal hit only when the options are deterministic. Off with the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,6 +30,12 @@ class CacheReplyInput:
 
 class CacheReply(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"session": "Session"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "prompt": "list[dict[str, Any]]",
+        "reply": "ReplyOutcome",
+        "read_only": "str | None",
+    }
 
     def prep(self, shared: Shared) -> CacheReplyInput:
         session = shared["session"]

@@ -9,6 +9,7 @@ the prompt anyway (`utils.context.calibration.looks_truncated`), the reply's met
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,6 +35,13 @@ class CalibrateInput:
 
 class CalibrateTokens(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"model": "str"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "context": "dict[str, Any]",
+        "turn": "dict[str, Any]",
+        "read_only": "str | None",
+        "session_id": "str",
+    }
 
     def prep(self, shared: Shared) -> CalibrateInput:
         context: dict[str, Any] = shared.get("context") or {}

@@ -11,6 +11,7 @@ is not in Ollama's memory (`LoadWatch`: `/api/ps`, unless the same model just an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -78,6 +79,19 @@ class CallFailure:
 
 class CallOllama(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "unavailable", "failed")
+    reads: ClassVar[Mapping[str, Any]] = {"session": "Session", "prompt": "list[dict[str, Any]]"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "context": "dict[str, Any]",
+        "session_id": "str",
+        "request_id": "str",
+    }
+    writes: ClassVar[Mapping[str, Any]] = {"request": "dict[str, Any]", "attempts": "int"}
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "default": {"started": "Started"},
+        "unavailable": {"error": "dict[str, str]"},
+        "failed": {"error": "dict[str, str]"},
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {"keep_alive": "ollama.keep_alive"}
 
     def __init__(self, deps: Deps, keep_alive: float | str | None = None) -> None:
         super().__init__(deps)
@@ -146,6 +160,7 @@ class CallOllama(PocketNode):
     ) -> str:
         if isinstance(exec_res, Crash):
             exec_res.reraise()
+        shared["request"] = sent_request(prep_res)  # what `ask --show-prompt` and /prompt show
         shared["attempts"] = exec_res.attempts
         if exec_res.attempts > 1:
             from utils.telemetry import OLLAMA_RETRIES, record_event
@@ -243,3 +258,17 @@ def request_field(name: str, value: Any) -> Any:
     except OptionError as exc:
         log.warning("option_not_normalised", option=name, error=str(exc))
         return value
+
+
+def sent_request(data: CallInput) -> dict[str, Any]:
+    """The request as sent to /api/chat: model, the exact messages (quirks applied), options,
+    keep_alive and think (only when the session set it)."""
+    request: dict[str, Any] = {
+        "model": data.model,
+        "messages": [dict(m) for m in data.prompt],
+        "options": dict(data.options),
+        "keep_alive": data.keep_alive,
+    }
+    if data.think is not None:
+        request["think"] = data.think
+    return request

@@ -61,6 +61,10 @@ class CacheVerdict:
 class CheckCache(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("hit", "miss")
     inputs: ClassVar[Mapping[str, Any]] = {"user_message": str, "regenerate": bool | None}
+    reads: ClassVar[Mapping[str, Any]] = {"session": "Session"}
+    may_read: ClassVar[Mapping[str, Any]] = {"prompt": "list[dict[str, Any]]"}
+    writes: ClassVar[Mapping[str, Any]] = {"cache": "dict[str, Any]"}
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {"hit": {"cache_hit": "dict[str, str]"}}
 
     def __init__(self, deps: Deps, mode: Literal["check", "fallback"] = "check") -> None:
         super().__init__(deps)

@@ -7,6 +7,7 @@ its text, which is what embeddings are keyed by.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, cast
 
 from nodes.base import InputError, PocketNode, Shared
@@ -18,6 +19,15 @@ from utils.store import NewChunk, NewDocument
 
 class ChunkText(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"documents": "list[LoadedDocument]"}
+    may_read: ClassVar[Mapping[str, Any]] = {"ingest": "dict[str, Any]"}  # counts, added to
+    writes: ClassVar[Mapping[str, Any]] = {"chunked": "list[NewDocument]"}
+    may_write: ClassVar[Mapping[str, Any]] = {"ingest": "dict[str, Any]"}  # when none yet
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "size": "rag.chunk_size",
+        "overlap": "rag.chunk_overlap",
+        "boundary": "rag.chunk_boundary",
+    }
 
     def __init__(
         self,

@@ -41,6 +41,17 @@ class EmbedJob:
 class EmbedChunks(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
     inputs: ClassVar[Mapping[str, Any]] = {"collection": str}
+    reads: ClassVar[Mapping[str, Any]] = {"chunked": "list[NewDocument]"}
+    may_read: ClassVar[Mapping[str, Any]] = {"collection": "str", "ingest": "dict[str, Any]"}
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "default": {"vectors": "dict[str, bytes]", "embed_model": "str", "embed_dims": "int"},
+        "failed": {"error": "dict[str, str]"},
+    }
+    may_write: ClassVar[Mapping[str, Any]] = {"ingest": "dict[str, Any]"}  # when none yet
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "model": "rag.embed_model",
+        "batch_size": "rag.embed_batch",
+    }
 
     def __init__(self, deps: Deps, model: str | None = None, batch_size: int | None = None) -> None:
         super().__init__(deps)

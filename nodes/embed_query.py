@@ -33,6 +33,12 @@ def collection_name(shared: Shared, default: str | None) -> str | None:
 class EmbedQuery(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
     inputs: ClassVar[Mapping[str, Any]] = {"collection": str | None, "user_message": str}
+    may_read: ClassVar[Mapping[str, Any]] = {"history": "list[Message]"}
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "default": {"query_vector": "list[float]", "embed_model": "str"},
+        "failed": {"error": "dict[str, str]"},
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {"model": "rag.embed_model"}
 
     def __init__(self, deps: Deps, model: str | None = None, collection: str | None = None) -> None:
         super().__init__(deps)

@@ -35,6 +35,8 @@ class JudgeInput:
 class JudgeAnswer(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
     inputs: ClassVar[dict[str, Any]] = {"question": str, "answer": str, "sources": list}
+    may_read: ClassVar[dict[str, Any]] = {"judge_model": "str", "model": "str"}
+    writes: ClassVar[dict[str, Any]] = {"judgements": "dict[str, dict[str, Any]]"}
 
     def __init__(
         self,

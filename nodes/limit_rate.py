@@ -12,8 +12,9 @@ Actions: `default` (go on), `limited` (refused: `shared["turn"]` has status `ref
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import structlog
 
@@ -33,6 +34,17 @@ class RateInput:
 
 class LimitRate(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "limited")
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "session_id": "str | None",
+        "user_message_id": "int | None",
+        "request_id": "str",
+    }
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "limited": {"error": "dict[str, str]", "turn": "dict[str, Any]"}
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "turns_per_minute": "rate_limit.turns_per_minute"
+    }
 
     def __init__(self, deps: Deps, turns_per_minute: int | None = None) -> None:
         super().__init__(deps)

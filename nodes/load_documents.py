@@ -55,6 +55,15 @@ class LoadResult:
 class LoadDocuments(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
     inputs: ClassVar[Mapping[str, Any]] = {"path": str, "collection": str}
+    writes: ClassVar[Mapping[str, Any]] = {
+        "documents": "list[LoadedDocument]",
+        "removed_paths": "list[str]",
+        "ingest": "dict[str, Any]",
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "max_files": "rag.max_files",
+        "max_bytes": "rag.max_bytes",
+    }
 
     def __init__(
         self, deps: Deps, max_files: int | None = None, max_bytes: int | None = None

@@ -52,6 +52,16 @@ class LoadSession(PocketNode):
         "options": dict[str, Any] | None, "context_mode": str | None, "request_id": str,
         "origin": str, "user_message_id": int | None,
     }  # fmt: skip
+    may_read: ClassVar[Mapping[str, Any]] = {"read_only": "str | None"}
+    writes: ClassVar[Mapping[str, Any]] = {
+        "session_id": "str",
+        "session": "Session",
+        "model": "str",
+        "history": "list[Message]",
+        "pinned": "list[Message]",
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {"window": "chat.window"}
+    may_write: ClassVar[Mapping[str, Any]] = {"user_message_id": "int", "read_only": "str | None"}
 
     def __init__(self, deps: Deps, window: int | None = None) -> None:
         super().__init__(deps)

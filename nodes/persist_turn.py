@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +51,19 @@ def partial_notice(error: str | None, hint: str | None) -> str:
 
 class PersistTurn(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"session_id": "str", "model": "str"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "request_id": "str",
+        "reply": "ReplyOutcome",
+        "cache_hit": "dict[str, str]",
+        "error": "dict[str, str]",
+        "context": "dict[str, Any]",
+        "attempts": "int",
+        "sources": "list[dict[str, Any]]",
+        "started": "Started",
+        "retry_hint": "str",
+    }
+    writes: ClassVar[Mapping[str, Any]] = {"turn": "dict[str, Any]"}
 
     def prep(self, shared: Shared) -> PersistInput:
         return PersistInput(

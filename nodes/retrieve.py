@@ -13,8 +13,9 @@ the text of the chunks it picked (known only after scoring; see docs/rag.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import structlog
 
@@ -40,6 +41,18 @@ Ranked = list[tuple[int, float, float | None]]  # (chunk id, score, cosine), bes
 
 class Retrieve(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default", "failed")
+    reads: ClassVar[Mapping[str, Any]] = {"query_vector": "list[float]"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "embed_model": "str",
+        "collection": "str | None",
+        "user_message": "str",
+        "history": "list[Message]",
+    }
+    writes_on: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "default": {"retrieved": "list[dict[str, Any]]"},
+        "failed": {"error": "dict[str, str]"},
+    }
+    param_settings: ClassVar[Mapping[str, str]] = {"top_k": "rag.top_k", "hybrid": "rag.hybrid"}
 
     def __init__(
         self,

@@ -32,6 +32,16 @@ class SaveInput:
 class StoreVectors(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
     inputs: ClassVar[Mapping[str, Any]] = {"collection": str}
+    reads: ClassVar[Mapping[str, Any]] = {
+        "chunked": "list[NewDocument]",
+        "vectors": "dict[str, bytes]",
+    }
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "embed_model": "str",
+        "embed_dims": "int",
+        "removed_paths": "list[str]",
+    }
+    writes: ClassVar[Mapping[str, Any]] = {"collection_info": "Collection | None"}
 
     def prep(self, shared: Shared) -> SaveInput:
         return SaveInput(

@@ -29,9 +29,9 @@ from __future__ import annotations
 import queue
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
@@ -75,6 +75,13 @@ class ReplyOutcome:
 
 class StreamReply(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"started": "Started", "session_id": "str", "model": "str"}
+    may_read: ClassVar[Mapping[str, Any]] = {"request_id": "str"}
+    writes: ClassVar[Mapping[str, Any]] = {"reply": "ReplyOutcome"}
+    param_settings: ClassVar[Mapping[str, str]] = {
+        "min_chars": "chat.stream_min_chars",
+        "max_delay_ms": "chat.stream_max_delay_ms",
+    }
 
     def __init__(
         self, deps: Deps, min_chars: int | None = None, max_delay_ms: int | None = None

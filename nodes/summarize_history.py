@@ -13,6 +13,7 @@ Off with `context.summary: false`, and skipped when the turn could not reach Oll
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -61,6 +62,13 @@ class SummaryOutput:
 
 class SummarizeHistory(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"session": "Session"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "context": "dict[str, Any]",
+        "error": "dict[str, str]",
+        "read_only": "str | None",
+    }
+    may_write: ClassVar[Mapping[str, Any]] = {"summary": "str", "summary_covers_to": "int"}
 
     def prep(self, shared: Shared) -> SummaryInput | None:
         settings = self.deps.settings.context

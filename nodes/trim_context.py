@@ -15,6 +15,7 @@ and the person is told. Messages the summary covers are not sent again.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -69,6 +70,19 @@ class TrimResult:
 
 class TrimContext(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    reads: ClassVar[Mapping[str, Any]] = {"session": "Session"}
+    may_read: ClassVar[Mapping[str, Any]] = {
+        "history": "list[Message]",
+        "pinned": "list[Message]",
+        "summary": "str | None",
+        "summary_covers_to": "int",
+    }
+    writes: ClassVar[Mapping[str, Any]] = {
+        "prompt": "list[dict[str, Any]]",
+        "summary": "str | None",
+        "summary_covers_to": "int",
+        "context": "dict[str, Any]",
+    }
 
     def prep(self, shared: Shared) -> TrimInput:
         session: Session = shared["session"]

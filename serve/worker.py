@@ -62,7 +62,8 @@ class Worker(threading.Thread):
             def flow_for(name: str) -> Flow[Any, Any]:
                 """The turn flow by name, built once per worker (`rag` for a collection)."""
                 if name not in flows:
-                    spec = load_flow(resolve_flow(name), app.registry(),
+                    found = resolve_flow(name, search_path=app.flow_search_path())
+                    spec = load_flow(found, app.registry(),
                                      extra_imports=settings.imports)  # fmt: skip
                     flows[name] = build_flow(spec, deps, settings.retry)
                 return flows[name]

@@ -37,16 +37,26 @@ def _block(name: str) -> str:
     return found.group(1)
 
 
-def _commands() -> list[tuple[list[str], list[str]]]:
-    """Every `pocketchat` command of the shell blocks, in order, with its `# ` lines."""
+def _commands() -> list[tuple[list[str], list[str], int]]:
+    """Every `pocketchat` command of the shell blocks, in order, with its `# ` lines and the
+    exit status its comment says (`# exits 1`; else 0)."""
     found = []
     for block in re.finditer(r"```sh\n(.*?)```", _text(), re.S):
         lines = block.group(1).replace("\\\n", " ").splitlines()
         for i, line in enumerate(lines):
             if line.startswith("pocketchat "):
                 printed = [a[2:] for a in _takewhile(lines[i + 1 :])]
-                found.append((shlex.split(line)[1:], printed))
+                status = re.search(r"# exits (\d+)$", line)
+                args = shlex.split(line, comments=True)[1:]
+                found.append((args, printed, int(status.group(1)) if status else 0))
     return found
+
+
+def _fixed_edge() -> str:
+    """The first edge as the walkthrough fixes it."""
+    found = re.search(r"the first edge reads\n\n```yaml\n(.*?)\n```", _text(), re.S)
+    assert found, "no fixed edge in docs/workbench.md"
+    return found.group(1)
 
 
 def _takewhile(lines: Sequence[str]) -> list[str]:
@@ -99,14 +109,22 @@ def test_the_questions_shown_are_the_fixture_file() -> None:
 
 def test_the_walkthrough_runs_as_documented(run: Invoke, tmp_path: Path) -> None:
     commands = _commands()
-    assert [" ".join(a[:2]) for a, _ in commands] == ["rag ingest", "flow run", "flow compare"]
+    assert [" ".join(a[:2]) for a, _, _ in commands] == [
+        "rag ingest", "nodes show", "flow validate", "flow validate", "flow run", "flow compare"]
     results = []
-    for args, printed in commands:
+    flow = Path("~/experiments/rerank.yaml").expanduser()
+    for args, printed, status in commands:
         result = run(args)
-        assert result.exit_code == 0, (args, result.output)
+        assert result.exit_code == status, (args, result.output)
+        shown = result.output.replace(str(Path.home()), "~").splitlines()
         for line in printed:
-            assert line in result.stdout.splitlines(), (args, line, result.output)
+            assert line in shown, (args, line, result.output)
         results.append(result)
+        if status:  # the deliberate wiring error was caught: fix it as the walkthrough does
+            edges = [x for x in flow.read_text().splitlines() if x.startswith("  - load >>")]
+            assert len(edges) == 1
+            flow.write_text(flow.read_text().replace(edges[0], _fixed_edge()))
+    results = results[:1] + results[4:]  # ingest, run, compare
     assert re.search(r"^experiment \w+: 4 variants, 80 runs$", results[1].output, re.M)
     rows = [json.loads(x) for x in Path("grid.jsonl").read_text().splitlines()]
     assert len(rows) == 80 and {r["variant"] for r in rows} == {
