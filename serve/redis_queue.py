@@ -2,12 +2,14 @@
 
 Keys under `pocketchat:serve:` — `ring` (a list of the keys with waiting runs, the next one to
 serve first), `line:{key}` (a key's waiting run ids, oldest first), `jobs` (run id -> the job,
-JSON), `told` (run id -> the last position announced), `lease:{run}` (the replica running it,
-expiring after `queue.ticket_ttl_seconds` unless renewed), `ended:{run}` (the one replica that
-ends a run whose replica died). Every step that reads and writes is one Lua script, so two
-replicas never take the same run and the round-robin holds across them: `take` pops the next
-key's oldest run, rotates the key to the back while it has more, and leases the run to the
-taker in the same step. A single Redis (not a cluster): the scripts touch keys they compute.
+JSON), `told` (run id -> the last position announced), `taken` (run id -> the job, while a
+replica runs it), `lease:{run}` (the replica running it, expiring after
+`queue.ticket_ttl_seconds` unless renewed), `dead:{run}` (the one replica that deals with a run
+whose replica died: it goes back in line when nothing of its reply was said, else it ends).
+Every step that reads and writes is one Lua script, so two replicas never take the same run
+and the round-robin holds across them: `take` pops the next key's oldest run, rotates the key
+to the back while it has more, and leases the run to the taker in the same step. A single
+Redis (not a cluster): the scripts touch keys they compute.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ while true do
     local told = redis.call('HGET', p .. ':told', run)
     redis.call('HDEL', p .. ':jobs', run)
     redis.call('HDEL', p .. ':told', run)
+    if job then redis.call('HSET', p .. ':taken', run, job) end
     redis.call('SET', p .. ':lease:' .. run, ARGV[2], 'PX', ARGV[3])
     return {run, job or '', told or ''}
   end
@@ -102,10 +105,19 @@ return out
 
 CLAIM_DEAD = """
 local p, run = ARGV[1], ARGV[2]
-if redis.call('HEXISTS', p .. ':jobs', run) == 1 then return 0 end
-if redis.call('EXISTS', p .. ':lease:' .. run) == 1 then return 0 end
-if redis.call('SET', p .. ':ended:' .. run, ARGV[3], 'NX', 'EX', 86400) then return 1 end
-return 0
+if redis.call('HEXISTS', p .. ':jobs', run) == 1 then return false end
+if redis.call('EXISTS', p .. ':lease:' .. run) == 1 then return false end
+if not redis.call('SET', p .. ':dead:' .. run, ARGV[3], 'NX', 'PX', ARGV[4]) then return false end
+local job = redis.call('HGET', p .. ':taken', run)
+redis.call('HDEL', p .. ':taken', run)
+return {job or ''}
+"""
+
+RELEASE = """
+local p, run = ARGV[1], ARGV[2]
+redis.call('DEL', p .. ':lease:' .. run)
+redis.call('HDEL', p .. ':taken', run)
+return 1
 """
 
 
@@ -138,7 +150,8 @@ class RedisQueue:
         self._closed = threading.Event()
         self._scripts = {name: client.register_script(body) for name, body in (
             ("put", PUT), ("take", TAKE), ("remove", REMOVE), ("order", ORDER),
-            ("positions", CLAIM_POSITIONS), ("dead", CLAIM_DEAD))}  # fmt: skip
+            ("positions", CLAIM_POSITIONS), ("dead", CLAIM_DEAD),
+            ("release", RELEASE))}  # fmt: skip
 
     def _run(self, name: str, *args: Any) -> Any:
         return self._scripts[name](keys=[], args=[self.prefix, *args])
@@ -199,10 +212,13 @@ class RedisQueue:
         pipe.execute()
 
     def release(self, run_id: str) -> None:
-        self.client.delete(f"{self.prefix}:lease:{run_id}")
+        self._run("release", run_id)
 
-    def claim_dead(self, run_id: str) -> bool:
-        return bool(self._run("dead", run_id, self.replica))
+    def claim_dead(self, run_id: str) -> tuple[bool, Job | None]:
+        found = self._run("dead", run_id, self.replica, self.lease_ms * 2)
+        if not found:
+            return False, None
+        return True, (_load(found[0]) if found[0] else None)
 
     def close(self) -> None:
         self._closed.set()

@@ -51,8 +51,9 @@ class RunQueue(Protocol):
     def release(self, run_id: str) -> None:
         """The run ended here (its end is stored): drop its lease."""
 
-    def claim_dead(self, run_id: str) -> bool:
-        """True once, to one replica, for a run neither waiting nor leased (its replica died)."""
+    def claim_dead(self, run_id: str) -> tuple[bool, Job | None]:
+        """(True, the job it had been taken with, if known) once, to one replica, for a run
+        neither waiting nor leased (its replica died); (False, None) otherwise."""
 
     def close(self) -> None: ...
 
@@ -124,8 +125,8 @@ class LocalQueue:
     def release(self, run_id: str) -> None:
         return None
 
-    def claim_dead(self, run_id: str) -> bool:
-        return False  # one replica: a run left behind is ended at the next start (jobs.recover)
+    def claim_dead(self, run_id: str) -> tuple[bool, Job | None]:
+        return False, None  # one replica: what a dead one left is ended at the next start
 
     def close(self) -> None:
         return None
