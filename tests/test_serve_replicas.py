@@ -190,3 +190,19 @@ def test_two_keys_runs_alternate_across_both_replicas(
     assert order == ["alice", "bob"] * 5  # one key's five do not go before the other's
     # each replica took two blockers (two workers each) and some of alice's and bob's runs
     assert len(blockers) == 4 and sum(taken) == 14 and min(taken) > 2, taken
+
+
+def test_a_cancel_sent_to_one_replica_stops_the_run_on_the_other(
+    paced: StandIn, redis_url: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "d"
+    with ExitStack() as stack:
+        a = replica(stack, data, paced, redis_url, "a")
+        run_id = post(a, session(a), "write 600 words")  # only A is up: A runs it
+        wait_run(a.url, run_id, "running")
+        b = replica(stack, data, paced, redis_url, "b")
+        resp = httpx.post(f"{b.url}/v1/runs/{run_id}/cancel", timeout=10)
+        assert resp.json() == {"run_id": run_id, "cancelled": True}
+        ended = events(b.url, run_id, timeout=20)
+        assert ended[-1].data["status"] == "interrupted"
+        assert httpx.get(f"{a.url}/v1/runs/{run_id}", timeout=5).json()["status"] == "cancelled"
