@@ -161,11 +161,19 @@ def test_two_keys_runs_alternate_across_both_replicas(
     made = [pocketchat(data, "keys", "create", name) for name in names]
     assert all(m.returncode == 0 for m in made), [m.stderr for m in made]
     zed, alice, bob = (m.stdout.strip() for m in made)
+    release = threading.Event()
+
+    def reply(messages: replies.Messages) -> str:
+        if "hold" in replies.last_user_text(messages):
+            release.wait(30)  # the first blocker holds Ollama until every run is in line
+        return replies.essay_on_request(messages)
+
+    paced.reply = reply
     with ExitStack() as stack:
         a = replica(stack, data, paced, redis_url, "a")
         b = replica(stack, data, paced, redis_url, "b")
-        # four slow runs hold every worker (two per replica: one at Ollama, one at its door)
-        blockers = [post(server, session(server, zed), "write 40 words", zed)
+        # four runs hold every worker (two per replica: one at Ollama, one at its door)
+        blockers = [post(server, session(server, zed), "hold: write 8 words", zed)
                     for server in (a, b, a, b)]  # fmt: skip
         deadline = time.monotonic() + 20
         while rows(data / "pocketchat.db", "SELECT count(*) FROM runs WHERE status = 'running'"
@@ -177,6 +185,7 @@ def test_two_keys_runs_alternate_across_both_replicas(
             sid = session(server, key)
             for _ in range(5):  # all of alice's first, then all of bob's
                 owner[post(server, sid, "write 8 words", key)] = name
+        release.set()
         deadline = time.monotonic() + 60
         while rows(data / "pocketchat.db", "SELECT count(*) FROM runs WHERE status = 'done'"
                    )[0][0] < 14:  # fmt: skip
