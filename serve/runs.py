@@ -27,6 +27,7 @@ from serve.announcer import Announcer
 from serve.events import EventLog, RunEvent
 from serve.jobs import Job, end_unstarted, recover
 from serve.keeper import Keeper
+from serve.positions import queued_events
 from serve.replicas import connect
 from serve.retention import Sweeper
 from serve.run_sink import RunSink
@@ -42,6 +43,7 @@ __all__ = ["QueueFull", "RateLimited", "RunEvent", "RunManager", "StartedRun"]
 log = structlog.get_logger()
 
 ANNOUNCE_DELAY = 0.01  # seconds after a run takes the slot before the others hear they moved
+UNQUEUED = "the queue is unavailable; try again shortly"
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,12 @@ class RunManager:
         job = Job(run_id, session_id, message.id, content, model, options, collection, key_id,
                   time.monotonic())  # fmt: skip
         with self._lock:
-            self.queue.put(job)
+            try:
+                self.queue.put(job)
+            except Exception as exc:  # the shared line is unreachable: the message is kept
+                log.error("run_queue_failed", run_id=run_id, error=type(exc).__name__)
+                end_unstarted(self.events, run_id, session_id, UNQUEUED)
+                raise QueueFull(UNQUEUED, 5.0) from exc
             self._announce()
         log.info("run_queued", run_id=run_id, session_id=session_id, message_id=message.id)
         return StartedRun(run_id, message.id, session_id)
@@ -240,12 +247,12 @@ class RunManager:
         """The next run for a worker (blocks); None once the queue is closed. Taken from the
         queue and put at Ollama's door in one step, so no announcement sees it in neither."""
         while True:
-            if not self.queue.wait_ready(0.5):
+            if not self._ready():
                 continue
             with self._lock:
                 if self.queue.closed:
                     return None
-                taken = self.queue.take()
+                taken = self._take()
                 if taken is None:
                     continue
                 job, last = taken
@@ -257,6 +264,21 @@ class RunManager:
             if self.metrics is not None:
                 self.metrics.wait_seconds.observe(time.monotonic() - job.queued_at)
             return job, sink
+
+    def _ready(self) -> bool:
+        try:
+            return self.queue.wait_ready(0.5)
+        except Exception as exc:  # the shared line is away for a moment: the worker stays
+            log.warning("run_take_failed", error=type(exc).__name__)
+            time.sleep(0.5)
+            return False
+
+    def _take(self) -> tuple[Job, int | None] | None:
+        try:
+            return self.queue.take()
+        except Exception as exc:
+            log.warning("run_take_failed", error=type(exc).__name__)
+            return None
 
     def waiting(self) -> int:
         """Runs not yet begun: in the queue, or at Ollama's door with a worker."""
@@ -275,7 +297,10 @@ class RunManager:
             self._announce()
 
     def finished(self, run_id: str, seconds: float) -> None:
-        self.queue.release(run_id)  # its end is stored: no replica need end it
+        try:
+            self.queue.release(run_id)  # its end is stored: no replica need end it
+        except Exception as exc:  # the lease runs out by itself; the run's end is stored
+            log.warning("run_release_failed", run_id=run_id, error=type(exc).__name__)
         with self._lock:
             self._running.pop(run_id, None)
             old = self._service
@@ -290,33 +315,15 @@ class RunManager:
             self.metrics.runs.labels("cancelled").inc()
 
     def _announce(self) -> None:
-        """`queued` for each run not yet begun whose position changed (callers hold the lock):
-        the ones at Ollama's door first (in the order they were taken), then the queue's."""
-        order = self.queue.order()
-        per_run = (self._service or 0.0) / max(1, self.settings.queue.slots)
-        busy = 1 if self._running else 0
-        items: list[tuple[str, str, dict[str, Any]]] = []
-
-        def place(run_id: str, position: int) -> None:
-            eta = round(per_run * (position - 1 + busy), 1) if self._service else None
-            data = {"position": position, "ahead": position - 1, "eta_s": eta}
-            items.append((run_id, "queued", data))
-
-        at_door = 0
-        for run_id, sink in self._running.items():
-            if sink.granted:
-                continue
-            at_door += 1
-            last = sink.last_position
-            if not sink.gate_spoke and (last is None or at_door < last):  # only ever down
-                sink.last_position = at_door
-                place(run_id, at_door)
-        wanted = {run_id: index + 1 + at_door for index, run_id in enumerate(order)}
-        for run_id, position in self.queue.claim_positions(wanted):
-            place(run_id, position)
-        self.events.append_each(items)
-        if self.metrics is not None:
-            self.metrics.queue_depth.set(len(order) + at_door)
+        """`queued` for each run not yet begun whose position changed (callers hold the lock)."""
+        try:
+            items, depth = queued_events(self.queue, self._running, self._service,
+                                         self.settings.queue.slots)  # fmt: skip
+            self.events.append_each(items)
+            if self.metrics is not None:
+                self.metrics.queue_depth.set(depth)
+        except Exception as exc:  # positions are news (the shared line may be away): go on
+            log.warning("run_positions_failed", error=type(exc).__name__)
 
 
 def _epoch(text: str) -> float:

@@ -79,6 +79,19 @@ def test_two_replicas_never_take_the_same_run(client: Any) -> None:
     assert got[0] and got[1]
 
 
+def test_every_replica_counts_the_whole_line(client: Any) -> None:
+    first, second = RedisQueue(client, 10, 0.01), RedisQueue(client, 10, 0.01)
+    for i in range(3):
+        first.put(job(f"a{i}", "alice"))
+    second.put(job("b0", "bob"))
+    assert len(first) == len(second) == 4  # serve.max_queue is checked against this
+    assert second.order() == ["a0", "b0", "a1", "a2"]
+    removed = second.remove("a1")  # a cancel on another replica than the one asked
+    assert removed is not None and removed.key_id == "alice" and len(first) == 3
+    second.drain()  # one replica stops taking: the line stays for the others
+    assert second.take() is None and len(first) == 3 and first.take() is not None
+
+
 def test_positions_are_told_once_and_only_lower(client: Any) -> None:
     first, second = RedisQueue(client, 10, 0.01), RedisQueue(client, 10, 0.01)
     for i in range(3):

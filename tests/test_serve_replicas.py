@@ -215,3 +215,14 @@ def test_a_cancel_sent_to_one_replica_stops_the_run_on_the_other(
         ended = events(b.url, run_id, timeout=20)
         assert ended[-1].data["status"] == "interrupted"
         assert httpx.get(f"{a.url}/v1/runs/{run_id}", timeout=5).json()["status"] == "cancelled"
+
+
+def test_a_queue_url_that_is_not_a_reachable_redis_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    data.mkdir()
+    for url, said in ((f"unix://{tmp_path}/none.sock", "cannot reach Redis at queue.url"),
+                      ("http://user:secret@example.invalid/", "must be redis://")):  # fmt: skip
+        (data / "c.yaml").write_text(f"queue:\n  url: {url}\n")
+        done = pocketchat(data, "--config", str(data / "c.yaml"), "serve", "--port", "0")
+        assert done.returncode == 1 and said in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "secret" not in done.stderr
