@@ -222,3 +222,4 @@ class RedisQueue:
 
     def close(self) -> None:
         self._closed.set()
+        self.client.close()  # the bus, which shares it, is closed first
