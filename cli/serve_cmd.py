@@ -1,8 +1,8 @@
 """`serve [--host 127.0.0.1] [--port 8080]`: the HTTP API (docs/serve.md).
 
 Refuses, with one line, to listen beyond loopback while no API key exists (`keys create NAME`
-makes one), and a bad `serve.on_disconnect`. The app itself is in `serve/` (imported here, only
-when the command runs).
+makes one), a bad `serve.on_disconnect`, and a `queue.url` that is not a reachable Redis. The
+app itself is in `serve/` (imported here, only when the command runs).
 """
 
 from __future__ import annotations
@@ -51,9 +51,14 @@ def serve(app: Any, bind: str, port: int) -> None:
         click.echo("pocketchat serve: the rate limit is off (serve.turns_per_minute: 0)", err=True)
 
     from serve.app import create_app
+    from serve.replicas import SharingError
     from serve.server import serve as run_server
 
     try:
-        run_server(create_app(app), bind, port)
+        web = create_app(app)
+    except SharingError as exc:  # queue.url: a bad URL, or Redis unreachable
+        raise click.ClickException(str(exc)) from exc
+    try:
+        run_server(web, bind, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {bind}:{port}: {exc.strerror}") from exc

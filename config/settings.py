@@ -89,6 +89,7 @@ class QueueSettings:
     ticket_ttl_seconds: float = 10.0
     poll_seconds: float = 0.05
     enabled: bool = True
+    url: str | None = None  # redis://… or unix://…: serve replicas share runs through Redis
 
 
 @dataclass(frozen=True)

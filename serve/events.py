@@ -2,8 +2,9 @@
 
 Every thread writes through its own store connection (SQLite connections stay in the thread
 that opened them). After an append, the followers waiting on the event loop are woken with
-`loop.call_soon_threadsafe`; a follower re-reads the log from its last id, so a slow client
-never slows the worker and a client that falls behind catches up from the store.
+`loop.call_soon_threadsafe`, and the other replicas through the bus (serve/bus.py); a follower
+re-reads the log from its last id, so a slow client never slows the worker, a client that
+falls behind catches up from the store, and a run executing on another replica streams live.
 
 A log that was swept (serve/retention.py: only its `error`/`done` kept) replays from what is
 stored: `started {replayed: true}`, one `delta` with the reply's stored text (none when empty),
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from serve.bus import Bus, LocalBus
 from utils.store import Store
 
 TERMINAL = "done"  # the last event of every run
@@ -35,8 +37,9 @@ class RunEvent:
 
 
 class EventLog:
-    def __init__(self, open_store: Callable[[], Store]) -> None:
+    def __init__(self, open_store: Callable[[], Store], bus: Bus | None = None) -> None:
         self._open_store = open_store
+        self.bus: Bus = bus or LocalBus()
         self._local = threading.local()
         self._stores: list[Store] = []
         self._stores_lock = threading.Lock()
@@ -75,6 +78,11 @@ class EventLog:
         self._wake([run_id for run_id, _kind, _data in items])
 
     def _wake(self, run_ids: Sequence[str]) -> None:
+        self.wake_here(run_ids)
+        self.bus.announce(sorted(set(run_ids)))
+
+    def wake_here(self, run_ids: Sequence[str]) -> None:
+        """Wake this process's followers of `run_ids` (from any thread)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -110,13 +118,21 @@ class EventLog:
                     if stored.kind == TERMINAL:
                         return
                 if not events:
-                    await waiter.wait()
+                    await self._wait(waiter)
         finally:
             waiters = self._waiters.get(run_id)
             if waiters is not None:
                 waiters.discard(waiter)
                 if not waiters:
                     del self._waiters[run_id]
+
+    async def _wait(self, waiter: asyncio.Event) -> None:
+        recheck = self.bus.recheck_seconds
+        if recheck is None:
+            await waiter.wait()
+            return
+        with contextlib.suppress(TimeoutError):  # a wake-up lost between replicas
+            await asyncio.wait_for(waiter.wait(), recheck)
 
     def adopt(self, store: Store) -> None:
         """Use `store` (opened by this thread, closed by its owner) for this thread."""

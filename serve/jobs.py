@@ -53,3 +53,31 @@ def recover(events: EventLog) -> None:
                                        "prompt_tokens": None, "completion_tokens": None,
                                        "timings": {}})  # fmt: skip
         log.info("run_recovered", run_id=run.id, status=status)
+
+
+LOST = "the server answering this run stopped; what it said is kept"
+
+
+def end_lost(events: EventLog, run_id: str, session_id: str) -> str:
+    """A run whose replica died mid-way (its lease ran out): the reply so far is kept,
+    `partial` (its parts were saved as it streamed), the run `failed`, and its log ends with
+    `error` and `done` so the streams following it end. Returns the reply's status."""
+    store = events.store()
+    found = store.run_reply(session_id, run_id)
+    if found is None:
+        end_unstarted(events, run_id, session_id, LOST)
+        return "interrupted"
+    reply_id, status = found
+    if status == "complete":  # the reply was stored whole; only its `done` was missing
+        store.set_run_status(run_id, "done", reply_id=reply_id)
+    else:
+        if status != "interrupted":
+            store.update_message(reply_id, status="partial")
+            status = "partial"
+        events.append(run_id, "error", {"kind": "ReplicaLost", "line": LOST})
+        store.set_run_status(run_id, "failed", reply_id=reply_id)
+    events.append(run_id, "done", {"status": status, "message_id": reply_id,
+                                   "prompt_tokens": None, "completion_tokens": None,
+                                   "timings": {}})  # fmt: skip
+    log.info("run_lost_ended", run_id=run_id, status=status)
+    return status

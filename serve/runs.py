@@ -6,6 +6,9 @@ and announces every waiting run's position (`queued`, again at each change). One
 per Ollama slot (`queue.slots`) takes the next run and runs the same YAML turn flow as `chat`
 (serve/worker.py); the run's sink (serve/run_sink.py) turns what the flow says into events.
 A client's stream is only a view of the log (`follow`): the reply outlives its connection.
+With `queue.url` the line, the leases and the wake-ups are shared by every replica through
+Redis (serve/replicas.py): any replica may take a run another one stored, and one whose replica
+died is ended by a survivor (serve/keeper.py).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from serve.announcer import Announcer
-from serve.dispatch import FairQueue
 from serve.events import EventLog, RunEvent
 from serve.jobs import Job, end_unstarted, recover
+from serve.keeper import Keeper
+from serve.positions import queued_events
+from serve.replicas import connect
 from serve.retention import Sweeper
 from serve.run_sink import RunSink
 from utils.store import SessionNotFound
@@ -38,6 +43,7 @@ __all__ = ["QueueFull", "RateLimited", "RunEvent", "RunManager", "StartedRun"]
 log = structlog.get_logger()
 
 ANNOUNCE_DELAY = 0.01  # seconds after a run takes the slot before the others hear they moved
+UNQUEUED = "the queue is unavailable; try again shortly"
 
 
 @dataclass(frozen=True)
@@ -70,18 +76,20 @@ class RunManager:
         self.app = app
         self.settings = app.settings
         self.metrics = metrics
-        self.events = EventLog(lambda: app.open_store())
-        self.queue = FairQueue()
+        self.sharing = connect(self.settings)
+        self.events = EventLog(lambda: app.open_store(), self.sharing.bus)
+        self.queue = self.sharing.queue
         self._lock = threading.RLock()
-        self._jobs: dict[str, Job] = {}
         self._running: dict[str, RunSink] = {}
-        self._positions: dict[str, int] = {}
         self._service: float | None = None  # recent seconds per run (moving average)
         self._workers: list[threading.Thread] = []
         self._announcer = Announcer(self._announce_now, ANNOUNCE_DELAY,
                                     self.events.close_thread_store)  # fmt: skip
         serve = self.settings.serve
         self._sweeper = Sweeper(self.events, serve.events_keep_seconds, serve.sweep_seconds)
+        queue = self.settings.queue
+        self._keeper = Keeper(self.events, self.queue, self._running_ids,
+                              queue.heartbeat_seconds, queue.ticket_ttl_seconds)  # fmt: skip
         self.draining = False
 
     # -- life -----------------------------------------------------------------------------
@@ -92,7 +100,11 @@ class RunManager:
         """Bind the event loop, end runs a dead server left, start the workers
         (`worker(manager, name)`: serve/worker.py's `Worker`)."""
         self.events.bind_loop(loop)
-        recover(self.events)
+        self.events.bus.start(self.events.wake_here, self._stop_here)
+        if self.queue.shared:
+            self._keeper.start()  # other replicas may be running the unfinished runs
+        else:
+            recover(self.events)
         self._announcer.start()
         self._sweeper.start()
         queue = self.settings.queue
@@ -107,8 +119,8 @@ class RunManager:
         """SIGTERM: take no more runs, end the waiting ones (kept, interrupted), let running
         ones finish for `seconds`, then end them `partial`; wait for the workers."""
         self.draining = True
-        for run_id in self.queue.drain():
-            self._end_waiting(run_id, "the server is shutting down")
+        for job in self.queue.drain():  # none when other replicas will serve them
+            self._end_waiting(job, "the server is shutting down")
         with self._lock:
             at_door = [sink for sink in self._running.values() if not sink.granted]
         for sink in at_door:  # not begun: ended as the ones still waiting, at the slot's grant
@@ -127,6 +139,8 @@ class RunManager:
     def close(self) -> None:
         self._announcer.stop()
         self._sweeper.stop()
+        self._keeper.stop()
+        self.sharing.close()
         self.events.close_thread_store()
 
     # -- runs -----------------------------------------------------------------------------
@@ -160,8 +174,12 @@ class RunManager:
         job = Job(run_id, session_id, message.id, content, model, options, collection, key_id,
                   time.monotonic())  # fmt: skip
         with self._lock:
-            self._jobs[run_id] = job
-            self.queue.put(run_id, key_id)
+            try:
+                self.queue.put(job)
+            except Exception as exc:  # the shared line is unreachable: the message is kept
+                log.error("run_queue_failed", run_id=run_id, error=type(exc).__name__)
+                end_unstarted(self.events, run_id, session_id, UNQUEUED)
+                raise QueueFull(UNQUEUED, 5.0) from exc
             self._announce()
         log.info("run_queued", run_id=run_id, session_id=session_id, message_id=message.id)
         return StartedRun(run_id, message.id, session_id)
@@ -198,9 +216,21 @@ class RunManager:
 
     def cancel(self, run_id: str) -> bool:
         """End a run `interrupted` (its reply kept); False if it had already ended."""
-        if self.queue.remove(run_id):
-            self._end_waiting(run_id, "cancelled before its turn")
+        job = self.queue.remove(run_id)
+        if job is not None:
+            self._end_waiting(job, "cancelled before its turn")
             return True
+        if self._stop_here(run_id):
+            return True
+        if not self.queue.shared:
+            return False
+        run = self.events.store().get_run(run_id)
+        if run is None or run.status not in ("queued", "running"):
+            return False
+        self.events.bus.cancel(run_id)  # running on another replica
+        return True
+
+    def _stop_here(self, run_id: str) -> bool:
         with self._lock:
             sink = self._running.get(run_id)
         if sink is None:
@@ -208,23 +238,25 @@ class RunManager:
         sink.stop("cancel")
         return True
 
+    def _running_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._running)
+
     # -- for the workers --------------------------------------------------------------------
     def next_job(self, sink_model: str) -> tuple[Job, RunSink] | None:
         """The next run for a worker (blocks); None once the queue is closed. Taken from the
         queue and put at Ollama's door in one step, so no announcement sees it in neither."""
         while True:
-            if not self.queue.wait_ready(0.5):
+            if not self._ready():
                 continue
             with self._lock:
                 if self.queue.closed:
                     return None
-                run_id = self.queue.take(0)
-                if run_id is None:
+                taken = self._take()
+                if taken is None:
                     continue
-                job = self._jobs.pop(run_id, None)
-                last = self._positions.pop(run_id, None)
-                if job is None:
-                    continue
+                job, last = taken
+                run_id = job.run_id
                 sink = RunSink(self.events, run_id, job.model or sink_model,
                                last_position=last, on_start=self._slot_taken)  # fmt: skip
                 self._running[run_id] = sink
@@ -232,6 +264,21 @@ class RunManager:
             if self.metrics is not None:
                 self.metrics.wait_seconds.observe(time.monotonic() - job.queued_at)
             return job, sink
+
+    def _ready(self) -> bool:
+        try:
+            return self.queue.wait_ready(0.5)
+        except Exception as exc:  # the shared line is away for a moment: the worker stays
+            log.warning("run_take_failed", error=type(exc).__name__)
+            time.sleep(0.5)
+            return False
+
+    def _take(self) -> tuple[Job, int | None] | None:
+        try:
+            return self.queue.take()
+        except Exception as exc:
+            log.warning("run_take_failed", error=type(exc).__name__)
+            return None
 
     def waiting(self) -> int:
         """Runs not yet begun: in the queue, or at Ollama's door with a worker."""
@@ -250,52 +297,33 @@ class RunManager:
             self._announce()
 
     def finished(self, run_id: str, seconds: float) -> None:
+        try:
+            self.queue.release(run_id)  # its end is stored: no replica need end it
+        except Exception as exc:  # the lease runs out by itself; the run's end is stored
+            log.warning("run_release_failed", run_id=run_id, error=type(exc).__name__)
         with self._lock:
             self._running.pop(run_id, None)
             old = self._service
             self._service = seconds if old is None else 0.7 * old + 0.3 * seconds
             self._announce()  # estimates follow the service time
 
-    def _end_waiting(self, run_id: str, why: str) -> None:
+    def _end_waiting(self, job: Job, why: str) -> None:
         with self._lock:
-            job = self._jobs.pop(run_id, None)
-            self._positions.pop(run_id, None)
             self._announce()
-        if job is not None:
-            end_unstarted(self.events, job.run_id, job.session_id, why)
-            if self.metrics is not None:
-                self.metrics.runs.labels("cancelled").inc()
+        end_unstarted(self.events, job.run_id, job.session_id, why)
+        if self.metrics is not None:
+            self.metrics.runs.labels("cancelled").inc()
 
     def _announce(self) -> None:
-        """`queued` for each run not yet begun whose position changed (callers hold the lock):
-        the ones at Ollama's door first (in the order they were taken), then the queue's."""
-        order = self.queue.order()
-        per_run = (self._service or 0.0) / max(1, self.settings.queue.slots)
-        busy = 1 if self._running else 0
-        items: list[tuple[str, str, dict[str, Any]]] = []
-
-        def place(run_id: str, position: int) -> None:
-            eta = round(per_run * (position - 1 + busy), 1) if self._service else None
-            data = {"position": position, "ahead": position - 1, "eta_s": eta}
-            items.append((run_id, "queued", data))
-
-        at_door = 0
-        for run_id, sink in self._running.items():
-            if sink.granted:
-                continue
-            at_door += 1
-            last = sink.last_position
-            if not sink.gate_spoke and (last is None or at_door < last):  # only ever down
-                sink.last_position = at_door
-                place(run_id, at_door)
-        for index, run_id in enumerate(order):
-            position = index + 1 + at_door
-            if self._positions.get(run_id) != position:
-                self._positions[run_id] = position
-                place(run_id, position)
-        self.events.append_each(items)
-        if self.metrics is not None:
-            self.metrics.queue_depth.set(len(order) + at_door)
+        """`queued` for each run not yet begun whose position changed (callers hold the lock)."""
+        try:
+            items, depth = queued_events(self.queue, self._running, self._service,
+                                         self.settings.queue.slots)  # fmt: skip
+            self.events.append_each(items)
+            if self.metrics is not None:
+                self.metrics.queue_depth.set(depth)
+        except Exception as exc:  # positions are news (the shared line may be away): go on
+            log.warning("run_positions_failed", error=type(exc).__name__)
 
 
 def _epoch(text: str) -> float:

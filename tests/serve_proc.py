@@ -54,15 +54,16 @@ def pocketchat(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @contextmanager
 def serving(
-    data: Path, ollama: str, *args: str, config: str | None = None
+    data: Path, ollama: str, *args: str, config: str | None = None, name: str = "serve"
 ) -> Iterator[Server]:
-    """`pocketchat serve --port 0`, up and answering /healthz."""
+    """`pocketchat serve --port 0`, up and answering /healthz (its output in `data/{name}.out`:
+    replicas sharing a data dir get a name each)."""
     data.mkdir(parents=True, exist_ok=True)
     extra: list[str] = []
     if config is not None:
         (data / "config.yaml").write_text(config)
         extra = ["--config", str(data / "config.yaml")]
-    log = data / "serve.out"
+    log = data / f"{name}.out"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), *extra, "--data-dir", str(data), "--host",
