@@ -2,7 +2,8 @@
 
 `Gate`/`Ticket` are the contract (FIFO per Ollama host, positions while waiting; a ticket lives
 as long as its process); `SqliteGate` implements it machine-wide over `<data_dir>/queue.db`,
-whose tickets `queue status` / `queue clear --stale` and `doctor` read through `tickets.py`.
+whose tickets `queue status` / `queue clear --stale` and `doctor` read through `tickets.py`;
+`RedisGate` implements it across machines over one Redis (`queue.url`, `redis_tickets.py`).
 Also turns per minute per session.
 """
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from utils.queue.fallback import FreeTicket, Unqueued
     from utils.queue.gate import SqliteGate, SqliteTicket
     from utils.queue.rate_limit import WINDOW_SECONDS, recent_turn_times, refusal_line, retry_after
+    from utils.queue.redis_gate import RedisGate, RedisTicket
+    from utils.queue.redis_tickets import QueueUnavailable, RedisTickets, connect, describe_url
     from utils.queue.tickets import TicketRow, Verdict, open_queue, read_tickets, remove_stale
 
 __all__ = [
@@ -31,6 +34,10 @@ __all__ = [
     "FreeTicket",
     "Gate",
     "GateClosed",
+    "QueueUnavailable",
+    "RedisGate",
+    "RedisTicket",
+    "RedisTickets",
     "SqliteGate",
     "SqliteTicket",
     "Ticket",
@@ -39,6 +46,8 @@ __all__ = [
     "Unqueued",
     "Verdict",
     "WaitCallback",
+    "connect",
+    "describe_url",
     "host_key",
     "open_queue",
     "read_tickets",
@@ -61,6 +70,12 @@ __getattr__ = lazy_exports(
         "host_key": "contract",
         "SqliteGate": "gate",
         "SqliteTicket": "gate",
+        "RedisGate": "redis_gate",
+        "RedisTicket": "redis_gate",
+        "QueueUnavailable": "redis_tickets",
+        "RedisTickets": "redis_tickets",
+        "connect": "redis_tickets",
+        "describe_url": "redis_tickets",
         "TicketRow": "tickets",
         "Verdict": "tickets",
         "read_tickets": "tickets",
