@@ -3,7 +3,8 @@
 settings -> store (`Store`, today `SqliteStore`), Ollama service, queue (`Gate`, today
 `SqliteGate`), clock, logging, node registry -> `Deps(sink)`. `App` is click's `ctx.obj`; a server
 builds one the same way. Everything is built on first use, so a command pays only for what it
-needs (`--help` builds nothing; `sessions list` never imports ollama).
+needs (`--help` builds nothing; `sessions list` never imports ollama). With `queue.url` the queue
+is a `RedisGate` (several machines share it).
 """
 
 from __future__ import annotations
@@ -228,13 +229,17 @@ class App:
         return list(self.settings.imports)
 
     def gate(self) -> Gate | None:
-        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
+        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off.
+        With `queue.url`, the queue in that Redis (several machines; unreachable: one line)."""
         queue = self.settings.queue
         if not queue.enabled:
             return None
         if self._gate is None:
             from utils.queue import SqliteGate, Unqueued, host_key
 
+            if queue.url:
+                self._gate = self._redis_gate(queue.url)
+                return self._gate
             path = self.settings.data_path / "queue.db"
             _check_queue_file(path)  # garbage: one line naming it
             gate = SqliteGate(
@@ -248,6 +253,17 @@ class App:
             )
             self._gate = Unqueued(gate, path)  # a broken queue file costs no reply
         return self._gate
+
+    def _redis_gate(self, url: str) -> Gate:
+        """`RedisGate` at `url` (checked now: `QueueUnavailable` is one line); a Redis that
+        fails later lets requests through, logged once (`Unqueued`)."""
+        from utils.queue import RedisGate, Unqueued, describe_url, host_key
+
+        queue = self.settings.queue
+        gate = RedisGate(url, host_key(self.host_display), self.clock, slots=queue.slots,
+                         ttl=queue.ticket_ttl_seconds, heartbeat=queue.heartbeat_seconds,
+                         poll=queue.poll_seconds)  # fmt: skip
+        return Unqueued(gate, describe_url(url))
 
     def deps(self, sink: Sink) -> Deps:
         """The nodes' dependencies; asked for once a flow is loaded, which ends start-up."""

@@ -89,6 +89,7 @@ class QueueSettings:
     ticket_ttl_seconds: float = 10.0
     poll_seconds: float = 0.05
     enabled: bool = True
+    url: str | None = None  # redis://… or unix://…: one queue for several machines (RedisGate)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,8 @@ def load_settings(
         env_layer["data_dir"] = env["POCKETCHAT_DATA_DIR"]
     if env.get("POCKETCHAT_MODEL"):
         env_layer["model"] = env["POCKETCHAT_MODEL"]
+    if env.get("POCKETCHAT_QUEUE_URL"):
+        env_layer["queue"] = {"url": env["POCKETCHAT_QUEUE_URL"]}
     if env_layer:
         add(env_layer, "environment")
         sources.append("environment")

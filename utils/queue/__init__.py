@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from utils.queue.book import TicketBook, open_book
     from utils.queue.contract import (
         Gate,
         GateClosed,
@@ -41,6 +42,7 @@ __all__ = [
     "SqliteGate",
     "SqliteTicket",
     "Ticket",
+    "TicketBook",
     "TicketLost",
     "TicketRow",
     "Unqueued",
@@ -49,6 +51,7 @@ __all__ = [
     "connect",
     "describe_url",
     "host_key",
+    "open_book",
     "open_queue",
     "read_tickets",
     "recent_turn_times",
@@ -60,6 +63,8 @@ __all__ = [
 __getattr__ = lazy_exports(
     __name__,
     {
+        "TicketBook": "book",
+        "open_book": "book",
         "FreeTicket": "fallback",
         "Unqueued": "fallback",
         "Gate": "contract",
