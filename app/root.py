@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from nodes.registry import Registry
     from utils.clock import Clock
     from utils.ollama import OllamaService
-    from utils.queue import Gate
+    from utils.queue import Gate, RedisTurnLimit
     from utils.sink import Sink
     from utils.store import Store
 
@@ -81,6 +81,7 @@ class App:
         self._registry: Registry | None = None
         self._clock: Clock | None = None
         self._gate: Gate | None = None
+        self._turn_limit: RedisTurnLimit | None = None
         self._logging_ready = False
         self._log_file: Path | None = None
 
@@ -265,6 +266,16 @@ class App:
                          poll=queue.poll_seconds)  # fmt: skip
         return Unqueued(gate, describe_url(url))
 
+    def turn_limit(self) -> RedisTurnLimit | None:
+        """Turns per minute counted in the Redis at `queue.url` (every process and replica
+        shares one limit); None = each turn counts the store's replies."""
+        url = self.settings.queue.url
+        if url and self._turn_limit is None:
+            from utils.queue import RedisTurnLimit, connect
+
+            self._turn_limit = RedisTurnLimit(connect(url), url)
+        return self._turn_limit
+
     def deps(self, sink: Sink) -> Deps:
         """The nodes' dependencies; asked for once a flow is loaded, which ends start-up."""
         from nodes.deps import Deps
@@ -278,6 +289,7 @@ class App:
             sink=sink,
             clock=self.clock,
             gate=self.gate(),
+            turn_limit=self.turn_limit(),
         )
 
     def close(self) -> None:
@@ -287,6 +299,9 @@ class App:
         if self._gate is not None:
             self._gate.close()
             self._gate = None
+        if self._turn_limit is not None:
+            self._turn_limit.close()
+            self._turn_limit = None
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -25,8 +25,16 @@ if TYPE_CHECKING:
     )
     from utils.queue.fallback import FreeTicket, Unqueued
     from utils.queue.gate import SqliteGate, SqliteTicket
-    from utils.queue.rate_limit import WINDOW_SECONDS, recent_turn_times, refusal_line, retry_after
+    from utils.queue.rate_limit import (
+        WINDOW_SECONDS,
+        StoreTurnLimit,
+        TurnLimit,
+        recent_turn_times,
+        refusal_line,
+        retry_after,
+    )
     from utils.queue.redis_gate import RedisGate, RedisTicket
+    from utils.queue.redis_rate import RedisTurnLimit
     from utils.queue.redis_tickets import QueueUnavailable, RedisTickets, connect, describe_url
     from utils.queue.tickets import TicketRow, Verdict, open_queue, read_tickets, remove_stale
 
@@ -39,12 +47,15 @@ __all__ = [
     "RedisGate",
     "RedisTicket",
     "RedisTickets",
+    "RedisTurnLimit",
     "SqliteGate",
     "SqliteTicket",
+    "StoreTurnLimit",
     "Ticket",
     "TicketBook",
     "TicketLost",
     "TicketRow",
+    "TurnLimit",
     "Unqueued",
     "Verdict",
     "WaitCallback",
@@ -87,6 +98,9 @@ __getattr__ = lazy_exports(
         "remove_stale": "tickets",
         "open_queue": "tickets",
         "WINDOW_SECONDS": "rate_limit",
+        "TurnLimit": "rate_limit",
+        "StoreTurnLimit": "rate_limit",
+        "RedisTurnLimit": "redis_rate",
         "recent_turn_times": "rate_limit",
         "refusal_line": "rate_limit",
         "retry_after": "rate_limit",
