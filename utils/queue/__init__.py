@@ -33,8 +33,9 @@ if TYPE_CHECKING:
         refusal_line,
         retry_after,
     )
-    from utils.queue.redis_gate import RedisGate, RedisTicket
+    from utils.queue.redis_gate import RedisGate
     from utils.queue.redis_rate import RedisTurnLimit
+    from utils.queue.redis_ticket import RedisTicket
     from utils.queue.redis_tickets import QueueUnavailable, RedisTickets, connect, describe_url
     from utils.queue.tickets import TicketRow, Verdict, open_queue, read_tickets, remove_stale
 
@@ -87,7 +88,7 @@ __getattr__ = lazy_exports(
         "SqliteGate": "gate",
         "SqliteTicket": "gate",
         "RedisGate": "redis_gate",
-        "RedisTicket": "redis_gate",
+        "RedisTicket": "redis_ticket",
         "QueueUnavailable": "redis_tickets",
         "RedisTickets": "redis_tickets",
         "connect": "redis_tickets",
