@@ -237,6 +237,11 @@ def test_an_unreachable_redis_is_one_line_and_a_non_zero_exit(
         assert code == 1 and out == "", (args, out)
         assert err.count("\n") == 1 and "Traceback" not in err
         assert f"the queue at {url} cannot be reached" in err and "queue.url" in err
+    code, _, err = _cli("http://127.0.0.1:6379", data, "queue", "status")
+    assert code == 1 and "is not a Redis URL" in err and err.count("\n") == 1, err
+    code, _, err = _cli("redis://:s3cret@127.0.0.1:9/0", data, "queue", "status")
+    assert code == 1 and "redis://:***@127.0.0.1:9/0 cannot be reached" in err, err
+    assert "s3cret" not in err
     code, out, _ = _cli(url, data, "doctor")
     assert code != 0 and "cannot be reached" in out
     result = CliRunner().invoke(cli, ["--data-dir", str(data), "--host", standin.url, "ask",
