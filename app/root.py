@@ -3,7 +3,8 @@
 settings -> store (`Store`, today `SqliteStore`), Ollama service, queue (`Gate`, today
 `SqliteGate`), clock, logging, node registry -> `Deps(sink)`. `App` is click's `ctx.obj`; a server
 builds one the same way. Everything is built on first use, so a command pays only for what it
-needs (`--help` builds nothing; `sessions list` never imports ollama).
+needs (`--help` builds nothing; `sessions list` never imports ollama). With `queue.url` the queue
+is a `RedisGate` (several machines share it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from nodes.registry import Registry
     from utils.clock import Clock
     from utils.ollama import OllamaService
-    from utils.queue import Gate
+    from utils.queue import Gate, RedisTurnLimit
     from utils.sink import Sink
     from utils.store import Store
 
@@ -80,6 +81,7 @@ class App:
         self._registry: Registry | None = None
         self._clock: Clock | None = None
         self._gate: Gate | None = None
+        self._turn_limit: RedisTurnLimit | None = None
         self._logging_ready = False
         self._log_file: Path | None = None
 
@@ -234,13 +236,17 @@ class App:
         return list(self.settings.imports)
 
     def gate(self) -> Gate | None:
-        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
+        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off.
+        With `queue.url`, the queue in that Redis (several machines; unreachable: one line)."""
         queue = self.settings.queue
         if not queue.enabled:
             return None
         if self._gate is None:
             from utils.queue import SqliteGate, Unqueued, host_key
 
+            if queue.url:
+                self._gate = self._redis_gate(queue.url)
+                return self._gate
             path = self.settings.data_path / "queue.db"
             _check_queue_file(path)  # garbage: one line naming it
             gate = SqliteGate(
@@ -255,6 +261,27 @@ class App:
             self._gate = Unqueued(gate, path)  # a broken queue file costs no reply
         return self._gate
 
+    def _redis_gate(self, url: str) -> Gate:
+        """`RedisGate` at `url` (checked now: `QueueUnavailable` is one line); a Redis that
+        fails later lets requests through, logged once (`Unqueued`)."""
+        from utils.queue import RedisGate, Unqueued, describe_url, host_key
+
+        queue = self.settings.queue
+        gate = RedisGate(url, host_key(self.host_display), self.clock, slots=queue.slots,
+                         ttl=queue.ticket_ttl_seconds, heartbeat=queue.heartbeat_seconds,
+                         poll=queue.poll_seconds)  # fmt: skip
+        return Unqueued(gate, describe_url(url))
+
+    def turn_limit(self) -> RedisTurnLimit | None:
+        """Turns per minute counted in the Redis at `queue.url` (every process and replica
+        shares one limit); None = each turn counts the store's replies."""
+        url = self.settings.queue.url
+        if url and self._turn_limit is None:
+            from utils.queue import RedisTurnLimit, connect
+
+            self._turn_limit = RedisTurnLimit(connect(url), url)
+        return self._turn_limit
+
     def deps(self, sink: Sink) -> Deps:
         """The nodes' dependencies; asked for once a flow is loaded, which ends start-up."""
         from nodes.deps import Deps
@@ -268,6 +295,7 @@ class App:
             sink=sink,
             clock=self.clock,
             gate=self.gate(),
+            turn_limit=self.turn_limit(),
         )
 
     def close(self) -> None:
@@ -277,6 +305,9 @@ class App:
         if self._gate is not None:
             self._gate.close()
             self._gate = None
+        if self._turn_limit is not None:
+            self._turn_limit.close()
+            self._turn_limit = None
         if self._store is not None:
             self._store.close()
             self._store = None

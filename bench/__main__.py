@@ -24,6 +24,7 @@ BENCHMARKS: tuple[str, ...] = (
     "reply_length",
     "turn_overhead",
     "queue",
+    "queue_redis",
     "tokens",
     "rag_query",
     "serve_load",

@@ -128,22 +128,23 @@ def _disk(app: Any) -> Check:
 def _queue(app: Any) -> Check:
     """A stuck or inconsistent queue: future-dated heartbeats, a holder whose process ended or
     is suspended, more holders than slots (utils/queue/health.py)."""
-    from utils.queue import open_queue, read_tickets
+    from utils.queue import QueueUnavailable, open_book
     from utils.queue.health import problems, views
 
     path = app.settings.data_path / "queue.db"
-    if not path.exists():
-        return "ok", "queue", "empty"
     settings = app.settings.queue
     try:
-        conn = open_queue(path)
+        book = open_book(settings.url, path, app.clock)
+        if book is None:
+            return "ok", "queue", "empty"
         try:
-            rows = read_tickets(conn)
+            rows, now = book.read()
         finally:
-            conn.close()
+            book.close()
+    except QueueUnavailable as exc:  # the queue every process here waits in: it blocks them
+        return "fail", "queue", str(exc)
     except sqlite3.Error as exc:
         return "warn", "queue", f"cannot read {path}: {exc} (delete it while no pocketchat runs)"
-    now = app.clock.now()
     tickets = views(rows, now, settings.ticket_ttl_seconds)
     found = problems(tickets, now, settings.ticket_ttl_seconds, settings.slots)
     if found:
@@ -154,7 +155,7 @@ def _queue(app: Any) -> Check:
             "`queue clear --stale` removes what cannot stand",
         )
     holding = sum(1 for t in tickets if t.row.state == "holding")
-    return "ok", "queue", f"{holding} holding, {len(tickets) - holding} waiting ({path})"
+    return "ok", "queue", f"{holding} holding, {len(tickets) - holding} waiting ({book.where})"
 
 
 def _search(app: Any) -> Check:

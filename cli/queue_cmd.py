@@ -1,4 +1,5 @@
-"""`queue status` and `queue clear --stale`: who is in the shared request queue (queue.db).
+"""`queue status` and `queue clear --stale`: who is in the shared request queue (queue.db, or
+the Redis at `queue.url`).
 
 The queue itself keeps a ticket exactly as long as its process on this machine; these commands
 show it and remove what can no longer stand (docs/queue.md).
@@ -10,9 +11,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from utils.queue import TicketBook
 
 
 @click.group()
@@ -21,25 +25,26 @@ def queue() -> None:
 
 
 @contextmanager
-def _queue_db(app: Any) -> Iterator[sqlite3.Connection | None]:
-    """The open queue file, or None when there is none yet; its errors as one line."""
-    from utils.queue import open_queue
+def _book(app: Any) -> Iterator[TicketBook | None]:
+    """The queue's tickets (queue.db, or Redis with `queue.url`); None when there is no
+    queue.db yet; their errors as one line (an unreachable Redis: `QueueUnavailable`)."""
+    from utils.queue import open_book
 
     path: Path = app.settings.data_path / "queue.db"
-    if not path.exists():
-        yield None
-        return
     try:
-        conn = open_queue(path)
+        book = open_book(app.settings.queue.url, path, app.clock)
     except (sqlite3.Error, OSError) as exc:
+        if app.settings.queue.url:
+            raise
         raise click.ClickException(
             f"cannot read the queue file {path}: {exc}; it holds only the waiting line, "
             "so it can be deleted while no pocketchat runs"
         ) from None
     try:
-        yield conn
+        yield book
     finally:
-        conn.close()
+        if book is not None:
+            book.close()
 
 
 @queue.command()
@@ -50,16 +55,14 @@ def status(app: Any) -> None:
     One row per ticket: host, ticket (its place in line), state, pid, machine, when it joined,
     its last heartbeat and its process: running, suspended, process gone, unchecked (another
     machine), heartbeat expired or in the future. Problems go to stderr."""
-    from utils.queue import read_tickets
     from utils.queue.health import ago, problems, views
 
     settings = app.settings.queue
-    with _queue_db(app) as conn:
-        rows = read_tickets(conn) if conn is not None else []
+    with _book(app) as book:
+        rows, now = book.read() if book is not None else ([], app.clock.now())
     if not rows:
         click.echo("the queue is empty")
         return
-    now = app.clock.now()
     tickets = views(rows, now, settings.ticket_ttl_seconds)
     from cli.table import table
 
@@ -85,19 +88,14 @@ def clear(app: Any, stale: bool) -> None:
     checked (another machine) and its heartbeat expired or lies in the future. A running
     process's ticket is kept, even suspended: removing it would let two requests share one
     slot; resume that process (fg, kill -CONT PID) or end it instead."""
-    from utils.queue import remove_stale
-    from utils.store import immediate
-
     if not stale:
         raise click.UsageError("say what to clear: --stale (tickets that can no longer stand)")
     ttl = app.settings.queue.ticket_ttl_seconds
-    with _queue_db(app) as conn:
-        if conn is None:
+    with _book(app) as book:
+        if book is None:
             click.echo("the queue is empty: nothing to clear")
             return
-        with immediate(conn):
-            removed = remove_stale(conn, app.clock.now(), ttl)
-            left = int(conn.execute("SELECT count(*) FROM tickets").fetchone()[0])
+        removed, left = book.clear_stale(ttl)
     for row, verdict in removed:
         click.echo(f"removed ticket {row.id} ({row.state}, pid {row.pid or '?'}, {row.host}): "
                    f"{verdict.value}")  # fmt: skip

@@ -89,7 +89,7 @@ class QueueSettings:
     ticket_ttl_seconds: float = 10.0
     poll_seconds: float = 0.05
     enabled: bool = True
-    url: str | None = None  # redis://… or unix://…: serve replicas share runs through Redis
+    url: str | None = None  # redis://… or unix://…: the queue (RedisGate), rate limit, serve replicas
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,8 @@ def load_settings(
         env_layer["model"] = env["POCKETCHAT_MODEL"]
     if env.get("POCKETCHAT_FLOWS"):  # folders, separated like PATH
         env_layer["flows_path"] = [p for p in env["POCKETCHAT_FLOWS"].split(os.pathsep) if p]
+    if env.get("POCKETCHAT_QUEUE_URL"):
+        env_layer["queue"] = {"url": env["POCKETCHAT_QUEUE_URL"]}
     if env_layer:
         add(env_layer, "environment")
         sources.append("environment")

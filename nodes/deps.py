@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from config.settings import Settings
     from utils.clock import Clock
     from utils.ollama import OllamaService
-    from utils.queue import Gate
+    from utils.queue import Gate, TurnLimit
     from utils.sink import Sink
     from utils.store import Store
 
@@ -26,3 +26,4 @@ class Deps:
     sink: Sink
     clock: Clock
     gate: Gate | None = None  # the shared request queue; None = no queueing
+    turn_limit: TurnLimit | None = None  # turns per minute kept in Redis; None = the store's

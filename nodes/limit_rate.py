@@ -5,7 +5,8 @@ recorded) and never reaches Ollama; the person gets one line, e.g. "rate limit: 
 minute for this session; try again in 12 s". A new session (no `session_id` yet) is never
 limited, nor a turn whose message the caller stored already (`user_message_id`: serve mode
 limits before it stores). `turns_per_minute` is a param, else `rate_limit.turns_per_minute`;
-0 turns it off.
+0 turns it off. `exec` asks a `TurnLimit`: `Deps.turn_limit` (Redis with `queue.url`: one
+count shared by every process, checked and counted at once), else the store's reply rows.
 
 Actions: `default` (go on), `limited` (refused: `shared["turn"]` has status `refused`).
 """
@@ -28,7 +29,7 @@ log = structlog.get_logger()
 @dataclass(frozen=True)
 class RateInput:
     session_id: str | None
-    turn_times: list[float]
+    checked: str | None
     now: float
 
 
@@ -52,23 +53,22 @@ class LimitRate(PocketNode):
         self.per_minute = deps.settings.rate_limit.turns_per_minute if limit is None else limit
 
     def prep(self, shared: Shared) -> RateInput:
-        from utils.queue import recent_turn_times
-
         store, session_id = self.deps.store, shared.get("session_id")
-        times: list[float] = []
+        checked: str | None = None  # the session to count, when this turn is limited at all
         if session_id and self.per_minute > 0 and shared.get("user_message_id") is None:
             try:
-                session_id = store.resolve_session(session_id).id
+                session_id = checked = store.resolve_session(session_id).id
             except StoreError:  # LoadSession says so, in its own words
                 session_id = None
-            else:
-                times = recent_turn_times(store, session_id, self.per_minute)
-        return RateInput(session_id, times, self.deps.clock.now())
+        return RateInput(session_id, checked, self.deps.clock.now())
 
     def exec(self, prep_res: RateInput) -> float | None:
-        from utils.queue import retry_after
+        from utils.queue import StoreTurnLimit
 
-        return retry_after(prep_res.turn_times, prep_res.now, self.per_minute)
+        if prep_res.checked is None:
+            return None
+        limit = self.deps.turn_limit or StoreTurnLimit(self.deps.store)
+        return limit.admit(prep_res.checked, self.per_minute, prep_res.now)
 
     def post(self, shared: Shared, prep_res: RateInput, exec_res: float | None) -> str:
         if exec_res is None:

@@ -205,8 +205,12 @@ class RunManager:
         if per_minute <= 0:
             return
         now = store.clock.now()
-        times = [_epoch(t) for t in store.turns_since(session_id, iso(now - 60.0))]
-        wait = retry_after(times, now, per_minute)
+        shared = self.app.turn_limit()  # Redis (queue.url): one limit for every replica
+        if shared is not None:
+            wait = shared.admit(session_id, per_minute, now)
+        else:
+            times = [_epoch(t) for t in store.turns_since(session_id, iso(now - 60.0))]
+            wait = retry_after(times, now, per_minute)
         if wait is not None:
             raise RateLimited(refusal_line(per_minute, wait), max(1.0, wait))
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh Ollama stand-in per test, and an isolated environment."""
+"""Shared fixtures: a fresh Ollama stand-in per test, an isolated environment, and one private
+Redis for the session (started only when a test asks for it or runs a contract on "redis")."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_server import URL_VAR, RedisServer
 from tests.standin import StandIn
 from tests.standin.models import default_models
 
@@ -37,3 +39,24 @@ def standin() -> Iterator[StandIn]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server for the session (unix socket in a temp dir); worker processes
+    find it through $TEST_REDIS_URL. Tests share it: each keeps to its own key namespace."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    os.environ[URL_VAR] = server.url
+    try:
+        yield server.url
+    finally:
+        os.environ.pop(URL_VAR, None)
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _redis_for_contracts(request: pytest.FixtureRequest) -> None:
+    """A contract test run on "redis" (tests/contract_impls.py) gets the session's Redis."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and "redis" in callspec.params.values():
+        request.getfixturevalue("redis_url")

@@ -1,6 +1,7 @@
 """The implementations the contract suites run against (`tests/test_store_contract.py`,
 `tests/test_gate_contract.py`). A second store (Postgres) or gate (Redis) adds its name to the
-list and a branch to the factory; the suites run it unchanged."""
+list and a branch to the factory; the suites run it unchanged. "redis" gates use the session's
+private Redis (tests/conftest.py `redis_url`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from utils.queue import Gate
 from utils.store import Store
 
 STORES = ["sqlite"]
-GATES = ["sqlite"]
+GATES = ["sqlite", "redis"]
 
 
 def open_store(impl: str, where: Path, clock: Clock) -> Store:
@@ -33,4 +34,20 @@ def open_gate(
 
         return SqliteGate(where / "queue.db", host, clock, slots=slots, ttl=ttl,
                           heartbeat=heartbeat, poll=poll)  # fmt: skip
+    if impl == "redis":  # the session's private Redis (tests/conftest.py), a namespace per `where`
+        import os
+
+        from tests.redis_server import URL_VAR
+        from utils.queue import RedisGate
+
+        url, space = os.environ[URL_VAR], namespace_for(where)
+        return RedisGate(url, host, clock, slots=slots, ttl=ttl, heartbeat=heartbeat, poll=poll,
+                         namespace=space)  # fmt: skip
     raise ValueError(f"unknown gate implementation {impl!r}")
+
+
+def namespace_for(where: Path) -> str:
+    """The Redis key namespace of a test's directory: tests sharing one server do not meet."""
+    import hashlib
+
+    return f"test:{hashlib.sha1(str(where.resolve()).encode()).hexdigest()[:12]}:"

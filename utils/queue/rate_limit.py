@@ -2,6 +2,9 @@
 
 A turn is a reply row (`role = 'assistant'`, whatever its status: cached answers and `/retry`
 count too). A refused turn stores nothing, so it does not count against the session.
+`TurnLimit` is the seam: `StoreTurnLimit` counts the store's reply rows (the default);
+`RedisTurnLimit` (`redis_rate.py`, with `queue.url`) counts admitted turns in Redis, one
+limit shared by every process and replica, decided atomically.
 """
 
 from __future__ import annotations
@@ -9,12 +12,31 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from utils.store import SqlStore
 
 WINDOW_SECONDS = 60.0
+
+
+class TurnLimit(Protocol):
+    def admit(self, session_id: str, per_minute: int, now: float) -> float | None:
+        """None when one more turn of the session may go now (a limit that keeps its own
+        count counts it); else the seconds until one may."""
+        ...
+
+
+class StoreTurnLimit:
+    """Counts the session's reply rows in the store (nothing to record: the turn stores one)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def admit(self, session_id: str, per_minute: int, now: float) -> float | None:
+        if per_minute <= 0:
+            return None
+        return retry_after(recent_turn_times(self.store, session_id, per_minute), now, per_minute)
 
 
 def recent_turn_times(store: SqlStore, session_id: str, limit: int) -> list[float]:

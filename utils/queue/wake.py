@@ -1,6 +1,6 @@
 """Releases of the queue in this process, heard at once: a waiter in the same process as the
-holder need not wait for its next poll. One `Wake` per queue file and host, shared by every
-`SqliteGate` of the process (each thread of `pocketchat serve` has its own gate)."""
+holder need not wait for its next poll. One `Wake` per queue file (or Redis queue) and host,
+shared by every gate of the process (each thread of `pocketchat serve` has its own gate)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ WAKES: dict[tuple[str, str], Wake] = {}
 WAKES_LOCK = threading.Lock()
 
 
-def wake_for(path: Path, host: str) -> Wake:
-    key = (str(path.resolve()), host)
+def wake_for(path: Path | str, host: str) -> Wake:
+    """The `Wake` of a queue file (or another queue's name: a Redis URL and namespace)."""
+    key = (str(path.resolve()) if isinstance(path, Path) else path, host)
     with WAKES_LOCK:
         return WAKES.setdefault(key, Wake())
