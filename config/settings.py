@@ -89,7 +89,7 @@ class QueueSettings:
     ticket_ttl_seconds: float = 10.0
     poll_seconds: float = 0.05
     enabled: bool = True
-    url: str | None = None  # redis://… or unix://…: the queue (RedisGate), rate limit, serve replicas
+    url: str | None = None  # redis://… or unix://…: queue (RedisGate), rate limit, replicas
 
 
 @dataclass(frozen=True)
