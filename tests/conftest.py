@@ -37,3 +37,12 @@ def standin() -> Iterator[StandIn]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_postgres() -> Iterator[None]:
+    """Stop the test process's private Postgres (tests/pg_server.py) if a test started one."""
+    yield
+    from tests import pg_server
+
+    pg_server.stop()

@@ -10,7 +10,7 @@ from utils.clock import Clock
 from utils.queue import Gate
 from utils.store import Store
 
-STORES = ["sqlite"]
+STORES = ["sqlite", "postgres"]
 GATES = ["sqlite"]
 
 
@@ -20,6 +20,11 @@ def open_store(impl: str, where: Path, clock: Clock) -> Store:
         from utils.store import SqliteStore
 
         return SqliteStore.open(where / "pocketchat.db", clock)
+    if impl == "postgres":  # a new database on the test process's private server
+        from tests.pg_server import fresh_database
+        from utils.store.postgres.pg_store import PostgresStore
+
+        return PostgresStore.open(fresh_database(), clock)
     raise ValueError(f"unknown store implementation {impl!r}")
 
 
