@@ -200,8 +200,15 @@ class App:
 
     def open_store(self, *, migrate: bool = True, min_free_mb: float | None = None) -> Store:
         """A store on its own connection, which the caller closes: unmigrated for `db status`,
-        `doctor`, or a thread's own (the lease heartbeat)."""
+        `doctor`, or a thread's own (the lease heartbeat). `store.url` set: Postgres."""
         from utils.store import SqliteStore
+
+        pg = self.settings.store
+        if pg.url:
+            from utils.store import PostgresStore
+
+            return PostgresStore.open(pg.url, self.clock, migrate=migrate, vectors=pg.vectors,
+                                      pool_size=pg.pool_size)  # fmt: skip
 
         if self.settings.data_path.exists() and not self.settings.data_path.is_dir():
             self.data_dir()  # one line naming it, not a FileExistsError from deep inside

@@ -26,7 +26,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         finally:
             store.close()
     data = {
-        "path": str(store.path),
+        "path": store.location,
         "schema_version": len(applied),
         "applied": [{"name": n, "applied_at": at} for n, at in applied],
         "pending": pending,
@@ -35,7 +35,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"database: {store.path}")
+    click.echo(f"database: {store.location}")
     click.echo(f"schema version: {len(applied)} ({applied[-1][0] if applied else 'empty'})")
     for name, at in applied:
         click.echo(f"  applied  {name}  {at}")

@@ -201,6 +201,12 @@ class RagMixin(StoreBase):
         )
         return {r["id"]: ChunkRecord(r["id"], r["path"], r["ord"], r["text"]) for r in rows}
 
+    def rag_nearest(
+        self, collection_id: int, model: str, query: Sequence[float], k: int
+    ) -> list[tuple[int, float]] | None:
+        """None: SQLite has no vector search of its own (the caller uses numpy)."""
+        return None
+
     def rag_text_search(self, collection_id: int, query: str, limit: int) -> list[int]:
         """Chunk ids matching any word of `query` (FTS5, best bm25 first)."""
         words = [w for w in query.split() if any(ch.isalnum() for ch in w)]

@@ -143,6 +143,10 @@ class SqliteStore(
         self._denied = f"{reason}: new history is not being saved"
         self.writable, self.read_only_reason = False, self._denied
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
         self.db.close()
 

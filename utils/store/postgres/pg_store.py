@@ -74,6 +74,8 @@ class PostgresStore(
         """Connect (one clear line if the server cannot be reached) and bring the schema to
         head. `vectors=False` never uses pgvector (the in-process search, as on SQLite)."""
         where = redact(url)
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise StoreError(f"store.url {where!r} is not a Postgres URL (postgresql://user@host/db)")
         try:
             psycopg.connect(url, connect_timeout=10).close()  # a bad URL fails here, at once
             db = PgDb(url, max_size=pool_size)
