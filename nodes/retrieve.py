@@ -4,8 +4,9 @@ Dense search is exact cosine over the collection's embeddings (numpy, the matrix
 process; see utils/rag/vector_index.py), or, on Postgres with pgvector, the store's own
 nearest-neighbour search (`Store.rag_nearest`, an HNSW index) done in `prep`. With `hybrid`
 (param, else `rag.hybrid`) the `candidates` best by cosine and the `candidates` best by
-full-text search (FTS5 or tsvector over chunk text, any word) (`rrf_k`); a hit's `score` is then the fused score, and
-`cosine` its dense similarity (None when only the text search found it).
+full-text search (FTS5 or tsvector over chunk text, any word) are merged by reciprocal rank
+fusion (`rrf_k`); a hit's `score` is then the fused score, and `cosine` its dense similarity
+(None when only the text search found it).
 Writes shared["retrieved"]: a list of hits {chunk_id, score, cosine, path, chunk, text}, best
 first. Actions: `default`, or `failed` with shared["error"].
 `prep` reads the matrix and the text search's candidates, `exec` only scores, and `post` reads
