@@ -216,6 +216,15 @@ class App:
         return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
                                 migrate=migrate)  # fmt: skip
 
+    def open_store_at(self, where: str) -> Store:
+        """A migrated store at `where` (a postgresql:// URL, else a SQLite file path), for
+        `db copy --to`; the caller closes it."""
+        from utils.store import PostgresStore, SqliteStore
+
+        if where.startswith(("postgresql://", "postgres://")):
+            return PostgresStore.open(where, self.clock, vectors=self.settings.store.vectors)
+        return SqliteStore.open(Path(where).expanduser(), self.clock)
+
     def llm(self) -> OllamaService:
         if self._llm is None:
             from utils.ollama import OllamaService

@@ -28,6 +28,7 @@ from utils.store.models import NewerSchema, SearchHit, StoreError, iso
 from utils.store.parts_sql import PartsMixin
 from utils.store.postgres import pg_migrations, pg_search, pg_vectors
 from utils.store.postgres.pg_db import PgDb
+from utils.store.postgres.pg_schema import IDENTITY_TABLES
 from utils.store.rag_models import Collection, NewDocument
 from utils.store.rag_sql import RagMixin
 from utils.store.runs_sql import RunsMixin
@@ -195,6 +196,14 @@ class PostgresStore(
         if not self.has_vectors:
             return None
         return pg_vectors.nearest(self.db.conn, collection_id, model, query, k)
+
+    def reset_identities(self, conn: SqlConn) -> None:
+        """Move each identity past the ids written explicitly (`db copy`)."""
+        for table in IDENTITY_TABLES:
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
 
     # -- migrations -----------------------------------------------------------------------
 
