@@ -275,3 +275,24 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return fields[0] not in ("Z", "X")
+
+
+def test_doctor_reports_the_postgres_store_and_its_vector_search(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = fresh_database()
+    PostgresStore.open(url, SystemClock()).close()  # migrated
+    monkeypatch.setenv("POCKETCHAT_STORE_URL", url)
+    done = CliRunner().invoke(cli, ["--host", standin.url, "--data-dir", str(tmp_path / "d"),
+                                    "doctor"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    lines = {line.split()[1]: line for line in done.output.splitlines()}
+    assert lines["database"].startswith("ok") and "postgresql://" in lines["database"]
+    assert "schema 2" in lines["database"] and "pgvector in Postgres" in lines["search"]
+    monkeypatch.setenv("POCKETCHAT_STORE_URL", "postgresql://u:pw@127.0.0.1:1/x")
+    down = CliRunner().invoke(cli, ["--host", standin.url, "--data-dir", str(tmp_path / "d"),
+                                    "doctor"])  # fmt: skip
+    assert down.exit_code == 1
+    lines = {line.split()[1]: line for line in down.output.splitlines()}
+    assert lines["database"].startswith("fail") and "cannot connect" in lines["database"]
+    assert lines["search"].startswith("warn") and "pw" not in down.output

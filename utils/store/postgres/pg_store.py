@@ -184,6 +184,18 @@ class PostgresStore(
 
         return self._write(save)
 
+    def vector_search_note(self) -> str:
+        """How RAG's dense search runs on this database (for `doctor`)."""
+        if not self._vectors_wanted:
+            return "store.vectors is off; using numpy exact search"
+        if self.has_vectors:
+            return "pgvector in Postgres (an HNSW index per dimension count)"
+        if "p002_pgvector" in self.migrations_status()[1] and pg_migrations.vector_available(
+            self.db.conn
+        ):
+            return "pgvector is available; used once the migrations run"
+        return "the server has no pgvector; using numpy exact search"
+
     def _fill_vectors(self, conn: SqlConn) -> None:
         if self.has_vectors:
             pg_vectors.fill(conn)
