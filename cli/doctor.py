@@ -169,7 +169,6 @@ def _queue(app: Any) -> Check:
 def _search(app: Any) -> Check:
     """How RAG flows search a collection (numpy's exact scan; whether sqlite-vec could load)."""
     from utils.rag import sqlite_vec_status
-
     from utils.store import StoreError
 
     if app.settings.store.url:
