@@ -1,6 +1,7 @@
 """The implementations the contract suites run against (`tests/test_store_contract.py`,
-`tests/test_gate_contract.py`). A second store (Postgres) or gate (Redis) adds its name to the
-list and a branch to the factory; the suites run it unchanged."""
+`tests/test_gate_contract.py`). A store or gate adds its name to the list and a branch to the
+factory; the suites run it unchanged. `postgres`: a new database per store on the test process's
+private server (tests/pg_server.py)."""
 
 from __future__ import annotations
 
