@@ -41,7 +41,11 @@ def _pgvector(conn: PgConn, vectors: bool) -> None:
     if not vectors or not vector_available(conn):
         return
     conn.script("CREATE EXTENSION IF NOT EXISTS vector")
-    conn.script("ALTER TABLE rag_embeddings ADD COLUMN embedding vector")
+    conn.script(
+        "ALTER TABLE rag_embeddings ADD COLUMN embedding vector;"
+        "CREATE INDEX rag_embeddings_unfilled ON rag_embeddings (content_hash) "
+        "WHERE embedding IS NULL"
+    )
 
 
 MIGRATIONS = (

@@ -207,7 +207,9 @@ class PostgresStore(
         when this database has no pgvector (the caller searches in process)."""
         if not self.has_vectors:
             return None
-        return pg_vectors.nearest(self.db.conn, collection_id, model, query, k)
+        with self.db.transaction(lock=False) as conn:  # a read: for SET LOCAL only
+            pg_vectors.widen_search(conn, k)
+            return pg_vectors.nearest(conn, collection_id, model, query, k)
 
     def reset_identities(self, conn: SqlConn) -> None:
         """Move each identity past the ids written explicitly (`db copy`)."""

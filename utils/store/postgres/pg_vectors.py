@@ -52,6 +52,13 @@ def fill(conn: SqlConn) -> int:
     return len(rows)
 
 
+def widen_search(conn: SqlConn, k: int) -> None:
+    """Let the index return every candidate asked for (pgvector stops at `hnsw.ef_search`,
+    40 by default), for this transaction only."""
+    wanted = min(1000, max(40, k * CANDIDATES))
+    conn.execute("SELECT set_config('hnsw.ef_search', ?, true)", [str(wanted)])
+
+
 def nearest(
     conn: SqlConn, collection_id: int, model: str, query: Sequence[float], k: int
 ) -> list[tuple[int, float]]:
