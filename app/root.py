@@ -202,14 +202,30 @@ class App:
 
     def open_store(self, *, migrate: bool = True, min_free_mb: float | None = None) -> Store:
         """A store on its own connection, which the caller closes: unmigrated for `db status`,
-        `doctor`, or a thread's own (the lease heartbeat)."""
+        `doctor`, or a thread's own (the lease heartbeat). `store.url` set: Postgres."""
         from utils.store import SqliteStore
+
+        pg = self.settings.store
+        if pg.url:
+            from utils.store import PostgresStore
+
+            return PostgresStore.open(pg.url, self.clock, migrate=migrate, vectors=pg.vectors,
+                                      pool_size=pg.pool_size)  # fmt: skip
 
         if self.settings.data_path.exists() and not self.settings.data_path.is_dir():
             self.data_dir()  # one line naming it, not a FileExistsError from deep inside
         floor = self.settings.disk.min_free_mb if min_free_mb is None else min_free_mb
         return SqliteStore.open(self.settings.db_path, self.clock, min_free_mb=floor,
                                 migrate=migrate)  # fmt: skip
+
+    def open_store_at(self, where: str) -> Store:
+        """A migrated store at `where` (a postgresql:// URL, else a SQLite file path), for
+        `db copy --to`; the caller closes it."""
+        from utils.store import PostgresStore, SqliteStore
+
+        if where.startswith(("postgresql://", "postgres://")):
+            return PostgresStore.open(where, self.clock, vectors=self.settings.store.vectors)
+        return SqliteStore.open(Path(where).expanduser(), self.clock)
 
     def llm(self) -> OllamaService:
         if self._llm is None:

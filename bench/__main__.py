@@ -28,6 +28,7 @@ BENCHMARKS: tuple[str, ...] = (
     "tokens",
     "rag_query",
     "serve_load",
+    "store_backends",
 )
 
 

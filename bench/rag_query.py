@@ -20,7 +20,7 @@ import structlog
 from bench.common import Row, row
 from utils.clock import SystemClock
 from utils.rag import vector_index
-from utils.store import SqliteStore, Store, iso
+from utils.store import SqliteStore, iso
 
 SIZES = (10_000, 100_000)
 DIMS = 768
@@ -28,7 +28,7 @@ MODEL = "nomic-embed-text"
 NOW = iso(1_735_689_600.0)
 
 
-def _fill(store: Store, name: str, n: int, rng: np.random.Generator) -> int:
+def _fill(store: SqliteStore, name: str, n: int, rng: np.random.Generator) -> int:
     conn = store.db.conn
     conn.execute("BEGIN IMMEDIATE")
     cid = conn.execute(

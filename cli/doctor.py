@@ -96,6 +96,15 @@ def _database(app: Any) -> Check:
     from utils.paths import ensure_data_dir
 
     settings = app.settings
+    if settings.store.url:  # Postgres: reach it and read its migrations
+        store = app.open_store(migrate=False)
+        try:
+            applied, pending = store.migrations_status()
+            where = store.location
+        finally:
+            store.close()
+        state = f"schema {len(applied)}" + (f", {len(pending)} pending" if pending else "")
+        return ("warn" if pending else "ok"), "database", f"{where} ({state})"
     if settings.data_path.exists() and not settings.data_path.is_dir():
         app.data_dir()  # raises the one line that names it
     if not settings.db_path.exists():
@@ -161,5 +170,15 @@ def _queue(app: Any) -> Check:
 def _search(app: Any) -> Check:
     """How RAG flows search a collection (numpy's exact scan; whether sqlite-vec could load)."""
     from utils.rag import sqlite_vec_status
+    from utils.store import StoreError
 
+    if app.settings.store.url:
+        try:
+            store = app.open_store(migrate=False)
+        except StoreError:
+            return "warn", "search", "not checked (the database cannot be reached)"
+        try:
+            return "ok", "search", store.vector_search_note()
+        finally:
+            store.close()
     return "ok", "search", sqlite_vec_status()[1]

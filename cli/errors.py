@@ -135,6 +135,10 @@ def describe(exc: BaseException, app: object) -> tuple[int, str]:
         sqlite_line = _sqlite_line(exc, app)
         if sqlite_line:
             return 1, sqlite_line
+    psycopg = sys.modules.get("psycopg")  # loaded only when the store is Postgres
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError):
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return 1, f"the Postgres store failed: {said} (is the server up? see store.url)"
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return 1, f"{exc.filename}: {exc.strerror.lower()}; check the path and its permissions."
     where = getattr(app, "log_path", None)

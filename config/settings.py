@@ -123,6 +123,13 @@ class DiskSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    url: str | None = None  # postgresql://…: conversations in Postgres; None: SQLite in data_dir
+    pool_size: int = 8  # connections per process (Postgres)
+    vectors: bool = True  # use pgvector (HNSW) for RAG when the server has it (Postgres)
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "warning"
 
@@ -158,6 +165,7 @@ class Settings:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     disk: DiskSettings = field(default_factory=DiskSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     log: LogSettings = field(default_factory=LogSettings)
     rag: RagSettings = field(default_factory=RagSettings)
     sources: tuple[str, ...] = ()  # the files and layers that made these settings
@@ -217,6 +225,8 @@ def load_settings(
         env_layer["host"] = env["OLLAMA_HOST"]
     if env.get("POCKETCHAT_DATA_DIR"):
         env_layer["data_dir"] = env["POCKETCHAT_DATA_DIR"]
+    if env.get("POCKETCHAT_STORE_URL"):
+        env_layer["store"] = {"url": env["POCKETCHAT_STORE_URL"]}
     if env.get("POCKETCHAT_MODEL"):
         env_layer["model"] = env["POCKETCHAT_MODEL"]
     if env.get("POCKETCHAT_FLOWS"):  # folders, separated like PATH

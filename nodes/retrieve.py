@@ -1,10 +1,12 @@
 """Retrieve: the `top_k` chunks of the collection nearest the question.
 
 Dense search is exact cosine over the collection's embeddings (numpy, the matrix cached per
-process; see utils/rag/vector_index.py). With `hybrid` (param, else `rag.hybrid`) the `candidates`
-best by cosine and the `candidates` best by full-text search (FTS5 over chunk text, any word)
-are merged by reciprocal rank fusion (`rrf_k`); a hit's `score` is then the fused score, and
-`cosine` its dense similarity (None when only the text search found it).
+process; see utils/rag/vector_index.py), or, on Postgres with pgvector, the store's own
+nearest-neighbour search (`Store.rag_nearest`, an HNSW index) done in `prep`. With `hybrid`
+(param, else `rag.hybrid`) the `candidates` best by cosine and the `candidates` best by
+full-text search (FTS5 or tsvector over chunk text, any word) are merged by reciprocal rank
+fusion (`rrf_k`); a hit's `score` is then the fused score, and `cosine` its dense similarity
+(None when only the text search found it).
 Writes shared["retrieved"]: a list of hits {chunk_id, score, cosine, path, chunk, text}, best
 first. Actions: `default`, or `failed` with shared["error"].
 `prep` reads the matrix and the text search's candidates, `exec` only scores, and `post` reads
@@ -32,8 +34,9 @@ log = structlog.get_logger()
 @dataclass(frozen=True)
 class RetrieveInput:
     vector: list[float]
-    matrix: vector_index.Matrix
+    matrix: vector_index.Matrix | None  # None when the store searched itself (`near`)
     text_ids: list[int]  # the text search's candidates, best first (hybrid only)
+    near: list[tuple[int, float]] | None = None  # the store's own nearest (pgvector)
 
 
 Ranked = list[tuple[int, float, float | None]]  # (chunk id, score, cosine), best first
@@ -77,14 +80,16 @@ class Retrieve(PocketNode):
         vector = list(shared.get("query_vector") or [])
         model = str(shared.get("embed_model") or self.deps.settings.rag.embed_model)
         store = self.deps.store
+        k = self.candidates if self.hybrid else self.top_k
         try:
             found = store.rag_collection(name or "")
-            m = vector_index.matrix(store, found.id, model)
+            near = store.rag_nearest(found.id, model, vector, k)  # Postgres + pgvector
+            m = vector_index.matrix(store, found.id, model) if near is None else None
             text = last_user_text(shared)
             text_ids = store.rag_text_search(found.id, text, self.candidates) if self.hybrid else []
-        except StoreError as exc:  # an unknown collection: one line
+        except (StoreError, ValueError) as exc:  # an unknown collection, a dimension mismatch
             return failure(exc, self.deps)
-        return RetrieveInput(vector, m, text_ids)
+        return RetrieveInput(vector, m, text_ids, near)
 
     def exec(self, prep_res: RetrieveInput | Failure) -> Ranked | Failure:
         """Score: exact cosine, fused with the text candidates by rank when hybrid."""
@@ -92,7 +97,10 @@ class Retrieve(PocketNode):
             return prep_res
         k = self.candidates if self.hybrid else self.top_k
         try:
-            dense = vector_index.top_k(prep_res.matrix, prep_res.vector, k)
+            if prep_res.matrix is None:
+                dense = list(prep_res.near or [])
+            else:
+                dense = vector_index.top_k(prep_res.matrix, prep_res.vector, k)
         except ValueError as exc:  # a dimension mismatch: one line
             return failure(exc, self.deps)
         cosine = dict(dense)

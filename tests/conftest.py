@@ -60,3 +60,12 @@ def _redis_for_contracts(request: pytest.FixtureRequest) -> None:
     callspec = getattr(request.node, "callspec", None)
     if callspec is not None and "redis" in callspec.params.values():
         request.getfixturevalue("redis_url")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_postgres() -> Iterator[None]:
+    """Stop the test process's private Postgres (tests/pg_server.py) if a test started one."""
+    yield
+    from tests import pg_server
+
+    pg_server.stop()

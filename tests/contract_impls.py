@@ -1,7 +1,8 @@
 """The implementations the contract suites run against (`tests/test_store_contract.py`,
-`tests/test_gate_contract.py`). A second store (Postgres) or gate (Redis) adds its name to the
-list and a branch to the factory; the suites run it unchanged. "redis" gates use the session's
-private Redis (tests/conftest.py `redis_url`)."""
+`tests/test_gate_contract.py`). A store or gate adds its name to the list and a branch to the
+factory; the suites run it unchanged. `postgres`: a new database per store on the test process's
+private server (tests/pg_server.py); "redis" gates use the session's private Redis
+(tests/conftest.py `redis_url`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from utils.clock import Clock
 from utils.queue import Gate
 from utils.store import Store
 
-STORES = ["sqlite"]
+STORES = ["sqlite", "postgres"]
 GATES = ["sqlite", "redis"]
 
 
@@ -21,6 +22,11 @@ def open_store(impl: str, where: Path, clock: Clock) -> Store:
         from utils.store import SqliteStore
 
         return SqliteStore.open(where / "pocketchat.db", clock)
+    if impl == "postgres":  # a new database on the test process's private server
+        from tests.pg_server import fresh_database
+        from utils.store.postgres.pg_store import PostgresStore
+
+        return PostgresStore.open(fresh_database(), clock)
     raise ValueError(f"unknown store implementation {impl!r}")
 
 

@@ -1,4 +1,5 @@
-"""The `Store` contract: every implementation (today `SqliteStore`) passes these unchanged.
+"""The `Store` contract: every implementation (`SqliteStore`, `PostgresStore`) passes these
+unchanged (tests/contract_impls.py; Postgres on the test process's private server).
 
 SQLite-only facts (file modes, WAL, the query plan, id collisions) are in test_store_safety.py.
 """

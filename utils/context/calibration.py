@@ -12,7 +12,6 @@ log line.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ from utils.context.tokens import Calibration
 from utils.store import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store import SqlStore
+    from utils.store import SqlConn, SqlStore
 
 log = structlog.get_logger()
 
@@ -101,7 +100,7 @@ def record(store: SqlStore, sample: Sample, truncated: bool, at: float) -> Calib
         new = current.updated(sample.raw, bound) if too_low else current
     now = iso(at)
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: SqlConn) -> None:
         conn.execute(
             "INSERT INTO token_samples (model, session_id, message_id, estimated, actual, "
             "num_ctx, truncated, created_at) VALUES (?,?,?,?,?,?,?,?)",

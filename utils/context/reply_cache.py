@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ import structlog
 from utils.store import StoreError, iso
 
 if TYPE_CHECKING:
-    from utils.store import SqlStore
+    from utils.store import SqlConn, SqlStore
 
 log = structlog.get_logger()
 
@@ -113,7 +112,7 @@ def put(
     """Store (or refresh) an entry, then evict the oldest past `max_entries`; return evicted."""
     now = iso(at)
 
-    def write(conn: sqlite3.Connection) -> int:
+    def write(conn: SqlConn) -> int:
         conn.execute(
             "INSERT INTO reply_cache (key, prompt_key, model, reply, created_at) "
             "VALUES (?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET reply = excluded.reply, "

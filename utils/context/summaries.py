@@ -7,7 +7,6 @@ older than the session's `context_start_seq` (the person ran /clear) no longer a
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ import structlog
 from utils.store import FULL_CONTENT, iso
 
 if TYPE_CHECKING:
-    from utils.store import SqlStore
+    from utils.store import SqlConn, SqlStore
 
 log = structlog.get_logger()
 
@@ -59,9 +58,10 @@ def uncovered(
     """
     rows = store.db.execute(
         f"SELECT seq, role, {FULL_CONTENT} AS full FROM messages WHERE session_id = ? "
-        "AND seq > ? AND seq < ? AND role IN ('user', 'assistant') AND full != '' "
+        f"AND seq > ? AND seq < ? AND role IN ('user', 'assistant') AND {FULL_CONTENT} != '' "
         "AND status != 'failed' "
-        "AND coalesce(json_extract(meta, '$.superseded'), 0) = 0 ORDER BY seq LIMIT ?",
+        "AND coalesce(CAST(json_extract(meta, '$.superseded') AS TEXT), '0') = '0' "
+        "ORDER BY seq LIMIT ?",
         [session_id, after_seq, before_seq, limit],
     ).fetchall()
     return [Turn(int(r[0]), str(r[1]), str(r[2])) for r in rows]
@@ -78,7 +78,7 @@ def save(
 ) -> None:
     """Add a summary row (raises StoreError when the store cannot write)."""
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: SqlConn) -> None:
         conn.execute(
             "INSERT INTO summaries (session_id, text, covers_from_seq, covers_to_seq, "
             "messages, model, created_at) VALUES (?,?,?,?,?,?,?)",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         iso,
     )
     from utils.store.parts_sql import FULL_CONTENT
+    from utils.store.postgres.pg_store import PostgresStore
     from utils.store.rag_models import (
         ChunkRecord,
         Collection,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         StoredDocument,
     )
     from utils.store.runs_sql import RunRecord, StoredEvent
+    from utils.store.sql_seam import SqlConn, SqlCursor, SqlDb
     from utils.store.sqlite_open import set_wal
     from utils.store.sqlite_store import SqliteStore
     from utils.store.transactions import immediate
@@ -63,12 +65,16 @@ __all__ = [
     "NewChunk",
     "NewDocument",
     "NewerSchema",
+    "PostgresStore",
     "ReadOnlyStore",
     "RunRecord",
     "SearchHit",
     "Session",
     "SessionNotFound",
     "SessionSummary",
+    "SqlConn",
+    "SqlCursor",
+    "SqlDb",
     "SqlStore",
     "SqliteStore",
     "Store",
@@ -84,7 +90,11 @@ __all__ = [
 __getattr__ = lazy_exports(
     __name__,
     {
+        "SqlConn": "sql_seam",
+        "SqlCursor": "sql_seam",
+        "SqlDb": "sql_seam",
         "SqlStore": "contract",
+        "PostgresStore": "postgres.pg_store",
         "Store": "contract",
         "FlowRun": "flow_runs_sql",
         "Experiment": "experiments_sql",

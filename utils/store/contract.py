@@ -5,20 +5,19 @@ a second implementation (Postgres) satisfies it too and runs `tests/test_store_c
 
 `SqlStore` is the narrower seam the context, telemetry, queue and RAG helpers use to keep their
 own tables in the store's database (`utils.context.calibration`, `summaries`, `reply_cache`,
-`utils.telemetry.metrics`, `utils.queue.rate_limit`, `utils.rag.vector_index`): an sqlite-utils
-`Database` to read and one write transaction. A store without SQLite ports those helpers too.
+`utils.telemetry.metrics`, `utils.queue.rate_limit`, `utils.rag.vector_index`): a `SqlDb` to
+read (`execute(sql, params)` with `?` / `:name` placeholders; sqlite-utils' `Database` is one, the
+Postgres store's adapter another) and one write transaction handing them a `SqlConn` (a
+`sqlite3.Connection`, or the adapter's). Their SQL is portable (ON CONFLICT upserts, RETURNING).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from utils.clock import Clock
     from utils.store.experiments_sql import Experiment, Variant
     from utils.store.flow_runs_sql import FlowRun
@@ -27,14 +26,18 @@ if TYPE_CHECKING:
     from utils.store.rag_models import ChunkRecord, Collection, NewDocument, StoredDocument
     from utils.store.runs_sql import RunRecord, StoredEvent
 
+from utils.store.sql_seam import SqlConn, SqlCursor, SqlDb
+
 T = TypeVar("T")
+
+__all__ = ["SqlConn", "SqlCursor", "SqlDb", "SqlStore", "Store"]
 
 
 class SqlStore(Protocol):
     """The store's database, for helpers that keep their own tables in it."""
 
     @property
-    def db(self) -> Database: ...
+    def db(self) -> SqlDb: ...
 
     @property
     def clock(self) -> Clock: ...
@@ -48,7 +51,7 @@ class SqlStore(Protocol):
         """False while the disk is below the floor (writes would raise `ReadOnlyStore`)."""
         ...
 
-    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def transaction(self, fn: Callable[[SqlConn], T]) -> T:
         """Run `fn` in one write transaction (lock retry, disk guard)."""
         ...
 
@@ -58,6 +61,11 @@ class Store(SqlStore, Protocol):
 
     @property
     def path(self) -> Path: ...
+
+    @property
+    def location(self) -> str:
+        """Where the history is, for people: the file, or the server's URL without password."""
+        ...
 
     @property
     def read_only_reason(self) -> str | None: ...
@@ -188,6 +196,12 @@ class Store(SqlStore, Protocol):
     def rag_version(self, collection_id: int) -> int | None: ...
     def rag_chunks(self, ids: Sequence[int]) -> dict[int, ChunkRecord]: ...
     def rag_text_search(self, collection_id: int, query: str, limit: int) -> list[int]: ...
+    def rag_nearest(
+        self, collection_id: int, model: str, query: Sequence[float], k: int
+    ) -> list[tuple[int, float]] | None:
+        """(chunk id, cosine) of the `k` nearest chunks when the database searches vectors
+        itself (Postgres with pgvector); None: search in process (utils/rag/vector_index.py)."""
+        ...
 
     # API keys (serve mode; utils/store/keys_sql.py)
     def create_key(self, name: str) -> tuple[str, str]:
@@ -204,8 +218,7 @@ class Store(SqlStore, Protocol):
         self, run_id: str, session_id: str, message_id: int, key_id: str | None
     ) -> RunRecord: ...
     def get_run(self, run_id: str) -> RunRecord | None: ...
-    def set_run_status(self, run_id: str, status: str, *, reply_id: int | None = None) -> None:
-        ...
+    def set_run_status(self, run_id: str, status: str, *, reply_id: int | None = None) -> None: ...
 
     def unfinished_runs(self) -> list[RunRecord]: ...
     def append_run_events(

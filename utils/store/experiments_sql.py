@@ -6,12 +6,12 @@ answer checks, the judge's verdicts with its model and prompt) as JSON. Portable
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from utils.store.base import StoreBase
+from utils.store.sql_seam import SqlConn
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ExperimentsMixin(StoreBase):
         """Insert an experiment and its variants (in order) in one transaction."""
         now = self._now()
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: SqlConn) -> None:
             conn.execute(
                 "INSERT INTO experiments (id, created_at, input_file) VALUES (?,?,?)",
                 [experiment_id, now, input_file],
@@ -70,7 +70,7 @@ class ExperimentsMixin(StoreBase):
         """A run's evaluation (replaces an earlier one of the same run)."""
         text = json.dumps(dict(evaluation), ensure_ascii=False, default=str)
 
-        def upsert(conn: sqlite3.Connection) -> None:
+        def upsert(conn: SqlConn) -> None:
             conn.execute(
                 "INSERT INTO flow_run_evals (run_id, evaluation) VALUES (?, ?) "
                 "ON CONFLICT (run_id) DO UPDATE SET evaluation = excluded.evaluation",

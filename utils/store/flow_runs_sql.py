@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from utils.store.base import StoreBase
+from utils.store.sql_seam import SqlConn
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,15 @@ class FlowRunsMixin(StoreBase):
         """Insert one run; return its id. `input_text` is the line as given (JSON or not)."""
         out = None if output is None else json.dumps(output, ensure_ascii=False, default=str)
 
-        def insert(conn: sqlite3.Connection) -> int:
-            cur = conn.execute(
+        def insert(conn: SqlConn) -> int:
+            row = conn.execute(
                 "INSERT INTO flow_runs (batch_id, line, flow_name, flow_file, input, output, "
                 "status, error, started_at, finished_at, duration_ms) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 [batch_id, line, flow_name, flow_file, input_text, out, status, error,
                  started_at, finished_at, duration_ms],
-            )  # fmt: skip
-            return int(cur.lastrowid or 0)
+            ).fetchone()  # fmt: skip
+            return int(row[0])
 
         return self._write(insert)
 

@@ -13,13 +13,13 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 from utils.store.base import StoreBase
 from utils.store.models import StoreError
+from utils.store.sql_seam import SqlConn
 
 PREFIX = "pc-"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -53,7 +53,7 @@ class KeysMixin(StoreBase):
         key_id, secret = "key_" + secrets.token_hex(6), PREFIX + secrets.token_urlsafe(32)
         now = self._now()
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: SqlConn) -> None:
             if conn.execute("SELECT 1 FROM api_keys WHERE name = ?", [name]).fetchone():
                 raise StoreError(f"a key named '{name}' exists (see `keys list`)")
             conn.execute(
@@ -76,7 +76,7 @@ class KeysMixin(StoreBase):
         """Revoke the key named `name` (kept, marked); revoking it again changes nothing."""
         now = self._now()
 
-        def revoke(conn: sqlite3.Connection) -> None:
+        def revoke(conn: SqlConn) -> None:
             conn.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                 [now, name],

@@ -6,10 +6,10 @@ that has expired (its chat crashed) no longer pins the session.
 
 from __future__ import annotations
 
-import sqlite3
+from utils.store.sql_seam import SqlConn
 
 
-def acquire(conn: sqlite3.Connection, session_id: str, holder: str, now: str, until: str) -> bool:
+def acquire(conn: SqlConn, session_id: str, holder: str, now: str, until: str) -> bool:
     row = conn.execute(
         "SELECT holder, expires_at FROM leases WHERE session_id = ?", [session_id]
     ).fetchone()
@@ -24,7 +24,7 @@ def acquire(conn: sqlite3.Connection, session_id: str, holder: str, now: str, un
     return True
 
 
-def renew(conn: sqlite3.Connection, session_id: str, holder: str, until: str) -> bool:
+def renew(conn: SqlConn, session_id: str, holder: str, until: str) -> bool:
     cur = conn.execute(
         "UPDATE leases SET expires_at = ? WHERE session_id = ? AND holder = ?",
         [until, session_id, holder],
@@ -32,18 +32,18 @@ def renew(conn: sqlite3.Connection, session_id: str, holder: str, until: str) ->
     return cur.rowcount > 0
 
 
-def release(conn: sqlite3.Connection, session_id: str, holder: str) -> None:
+def release(conn: SqlConn, session_id: str, holder: str) -> None:
     conn.execute("DELETE FROM leases WHERE session_id = ? AND holder = ?", [session_id, holder])
 
 
-def is_leased(conn: sqlite3.Connection, session_id: str, now: str) -> bool:
+def is_leased(conn: SqlConn, session_id: str, now: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM leases WHERE session_id = ? AND expires_at > ?", [session_id, now]
     ).fetchone()
     return row is not None
 
 
-def archive_idle(conn: sqlite3.Connection, cutoff: str, now: str) -> list[str]:
+def archive_idle(conn: SqlConn, cutoff: str, now: str) -> list[str]:
     """Archive active sessions last active before `cutoff` and not under a live lease."""
     rows = conn.execute(
         "UPDATE sessions SET status = 'archived', updated_at = ? "

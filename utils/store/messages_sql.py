@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import structlog
 from utils.store.base import StoreBase
 from utils.store.models import Message, StoreError, dumps
 from utils.store.parts_sql import MESSAGE_COLUMNS
+from utils.store.sql_seam import SqlConn
 
 log = structlog.get_logger()
 
@@ -38,25 +38,26 @@ class MessagesMixin(StoreBase):
         """Append one message at the session's next seq (reactivates an archived session)."""
         now = self._now()
 
-        def insert(conn: sqlite3.Connection) -> Message:
+        def insert(conn: SqlConn) -> Message:
             self._require_session(conn, session_id)
             seq = conn.execute(
                 "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?",
                 [session_id],
             ).fetchone()[0]
-            cur = conn.execute(
+            new_id = conn.execute(
                 "INSERT INTO messages (session_id, seq, role, content, model, status, "
-                "request_id, meta, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "request_id, meta, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "RETURNING id",
                 [session_id, seq, role, content, model, status, request_id, dumps(meta),
                  now, now],
-            )  # fmt: skip
+            ).fetchone()[0]  # fmt: skip
             conn.execute(
                 "UPDATE sessions SET updated_at = ?, last_active_at = ?, status = 'active' "
                 "WHERE id = ?",
                 [now, now, session_id],
             )
             return Message(
-                id=int(cur.lastrowid or 0), session_id=session_id, seq=seq, role=role,
+                id=int(new_id), session_id=session_id, seq=seq, role=role,
                 content=content, model=model, status=status, pinned=False,
                 prompt_tokens=None, completion_tokens=None, timings={}, done_reason=None,
                 request_id=request_id, meta=dict(meta or {}), created_at=now, updated_at=now,
@@ -64,7 +65,7 @@ class MessagesMixin(StoreBase):
 
         try:
             message = self._write(insert)
-        except sqlite3.IntegrityError as exc:
+        except self.INTEGRITY_ERRORS as exc:
             raise StoreError(f"cannot append the message: {exc}.") from exc
         log.debug("message_appended", session_id=session_id, seq=message.seq,
                   message_id=message.id, role=role, status=status)  # fmt: skip
@@ -89,7 +90,7 @@ class MessagesMixin(StoreBase):
         values["updated_at"] = self._now()
         sets = ", ".join(f"{k} = :{k}" for k in values)
 
-        def update(conn: sqlite3.Connection) -> None:
+        def update(conn: SqlConn) -> None:
             cur = conn.execute(
                 f"UPDATE messages SET {sets} WHERE id = :_id", {**values, "_id": message_id}
             )
@@ -127,11 +128,8 @@ class MessagesMixin(StoreBase):
         return int(row[0])
 
     def messages(self, session_id: str) -> Iterator[Message]:
-        cur = self.db.conn.cursor()
-        cur.row_factory = sqlite3.Row
-        cur.execute(
+        for row in self._iter_rows(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq",
             [session_id],
-        )
-        for row in cur:
+        ):
             yield Message.from_row(row)

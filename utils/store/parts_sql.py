@@ -17,19 +17,18 @@ writes the whole text it holds, and anything it appends after the fold is folded
 
 from __future__ import annotations
 
-import sqlite3
-
 import structlog
 
 from utils.store.base import StoreBase
 from utils.store.models import StoreError
+from utils.store.sql_seam import SqlConn
 
 log = structlog.get_logger()
 
 # The message as readers see it: its content, then any parts not folded in yet (in order).
 FULL_CONTENT = (
     "messages.content || coalesce((SELECT group_concat(text, '') FROM (SELECT text FROM "
-    "message_parts WHERE message_parts.message_id = messages.id ORDER BY seq)), '')"
+    "message_parts WHERE message_parts.message_id = messages.id ORDER BY seq) AS parts), '')"
 )
 MESSAGE_COLUMNS = (
     "messages.id, messages.session_id, messages.seq, messages.role, "
@@ -47,7 +46,7 @@ class PartsMixin(StoreBase):
             return
         now = self._now()
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: SqlConn) -> None:
             conn.execute(
                 "INSERT INTO message_parts (message_id, seq, text, created_at) VALUES (?, "
                 "(SELECT coalesce(max(seq), 0) + 1 FROM message_parts WHERE message_id = ?), "
@@ -57,14 +56,14 @@ class PartsMixin(StoreBase):
 
         try:
             self._write(insert)
-        except sqlite3.IntegrityError as exc:  # the message is gone (its session deleted)
+        except self.INTEGRITY_ERRORS as exc:  # the message is gone (its session deleted)
             raise StoreError(f"cannot save the reply: no message {message_id}.") from exc
 
     def finish_reply(self, message_id: int, content: str, status: str) -> None:
         """The reply's whole text and status, written once; its parts removed."""
         now = self._now()
 
-        def finish(conn: sqlite3.Connection) -> None:
+        def finish(conn: SqlConn) -> None:
             cur = conn.execute(
                 "UPDATE messages SET content = ?, status = ?, updated_at = ? WHERE id = ?",
                 [content, status, now, message_id],
@@ -80,7 +79,7 @@ class PartsMixin(StoreBase):
         if self.db.execute("SELECT 1 FROM message_parts LIMIT 1").fetchone() is None:
             return 0  # the usual case: one index probe, no write
 
-        def fold(conn: sqlite3.Connection) -> list[int]:
+        def fold(conn: SqlConn) -> list[int]:
             ids = [int(r[0]) for r in conn.execute("SELECT DISTINCT message_id FROM message_parts")]
             conn.executemany(
                 f"UPDATE messages SET content = {FULL_CONTENT}, status = 'partial', "

@@ -21,6 +21,7 @@ from utils.store.rag_models import (
     NewDocument,
     StoredDocument,
 )
+from utils.store.sql_seam import SqlConn
 
 log = structlog.get_logger()
 
@@ -89,8 +90,8 @@ class RagMixin(StoreBase):
         now = self._now()
         self._write(
             lambda conn: conn.executemany(
-                "INSERT OR IGNORE INTO rag_embeddings (content_hash, model, dims, vector, "
-                "created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO rag_embeddings (content_hash, model, dims, vector, "
+                "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(h, model, dims, blob, now) for h, blob in vectors.items()],
             )
         )
@@ -108,17 +109,16 @@ class RagMixin(StoreBase):
         each document (and its chunks), forget `removed` paths, bump the version."""
         now = self._now()
 
-        def save(conn: sqlite3.Connection) -> None:
+        def save(conn: SqlConn) -> None:
             row = conn.execute(
                 "SELECT id, embed_model FROM rag_collections WHERE name = ?", [name]
             ).fetchone()
             if row is None:
-                cur = conn.execute(
+                cid = int(conn.execute(
                     "INSERT INTO rag_collections (name, embed_model, version, created_at, "
-                    "updated_at) VALUES (?, ?, 0, ?, ?)",
+                    "updated_at) VALUES (?, ?, 0, ?, ?) RETURNING id",
                     [name, model, now, now],
-                )
-                cid = int(cur.lastrowid or 0)
+                ).fetchone()[0])  # fmt: skip
             else:
                 cid = int(row[0])
                 if row[1] and row[1] != model:
@@ -127,8 +127,8 @@ class RagMixin(StoreBase):
                         f"use that model or `rag drop {name}` first"
                     )
             conn.executemany(
-                "INSERT OR IGNORE INTO rag_embeddings (content_hash, model, dims, vector, "
-                "created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO rag_embeddings (content_hash, model, dims, vector, "
+                "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(h, model, dims, blob, now) for h, blob in vectors.items()],
             )
             gone = [*removed, *(d.path for d in documents)]
@@ -137,12 +137,11 @@ class RagMixin(StoreBase):
                 [(cid, path) for path in gone],
             )
             for doc in documents:
-                cur = conn.execute(
+                did = int(conn.execute(
                     "INSERT INTO rag_documents (collection_id, path, content_hash, mtime, size, "
-                    "ingested_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "ingested_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     [cid, doc.path, doc.content_hash, doc.mtime, doc.size, now],
-                )
-                did = int(cur.lastrowid or 0)
+                ).fetchone()[0])  # fmt: skip
                 conn.executemany(
                     "INSERT INTO rag_chunks (collection_id, document_id, ord, start_char, text, "
                     "content_hash) VALUES (?, ?, ?, ?, ?, ?)",
@@ -163,7 +162,7 @@ class RagMixin(StoreBase):
         """Delete a collection with its documents and chunks, and embeddings no chunk uses."""
         collection = self.rag_collection(name)
 
-        def drop(conn: sqlite3.Connection) -> None:
+        def drop(conn: SqlConn) -> None:
             conn.execute("DELETE FROM rag_collections WHERE id = ?", [collection.id])
             conn.execute(
                 "DELETE FROM rag_embeddings WHERE content_hash NOT IN "
@@ -201,6 +200,12 @@ class RagMixin(StoreBase):
             list(ids),
         )
         return {r["id"]: ChunkRecord(r["id"], r["path"], r["ord"], r["text"]) for r in rows}
+
+    def rag_nearest(
+        self, collection_id: int, model: str, query: Sequence[float], k: int
+    ) -> list[tuple[int, float]] | None:
+        """None: SQLite has no vector search of its own (the caller uses numpy)."""
+        return None
 
     def rag_text_search(self, collection_id: int, query: str, limit: int) -> list[int]:
         """Chunk ids matching any word of `query` (FTS5, best bm25 first)."""

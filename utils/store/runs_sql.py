@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from utils.store.base import StoreBase
+from utils.store.sql_seam import SqlConn
 
 RUN_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 RUN_ENDED = ("done", "failed", "cancelled")
@@ -53,7 +54,7 @@ class RunsMixin(StoreBase):
     ) -> RunRecord:
         now = self._now()
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: SqlConn) -> None:
             conn.execute(
                 "INSERT INTO runs (id, session_id, message_id, key_id, status, created_at) "
                 "VALUES (?,?,?,?,'queued',?)",
@@ -72,7 +73,7 @@ class RunsMixin(StoreBase):
             raise ValueError(f"unknown run status {status!r}")
         ended = self._now() if status in RUN_ENDED else None
 
-        def update(conn: sqlite3.Connection) -> None:
+        def update(conn: SqlConn) -> None:
             conn.execute(
                 "UPDATE runs SET status = ?, reply_id = COALESCE(?, reply_id), "
                 "finished_at = COALESCE(?, finished_at) WHERE id = ?",
@@ -94,7 +95,7 @@ class RunsMixin(StoreBase):
         """Append events (kind, data) to a run's log, in order; return their ids."""
         now = self._now()
 
-        def append(conn: sqlite3.Connection) -> list[int]:
+        def append(conn: SqlConn) -> list[int]:
             row = conn.execute(
                 "SELECT COALESCE(MAX(id), 0) FROM run_events WHERE run_id = ?", [run_id]
             ).fetchone()
@@ -122,7 +123,7 @@ class RunsMixin(StoreBase):
         `done`, with their ids) removed; the runs, messages and sessions stay. Returns the
         number of events removed."""
 
-        def expire(conn: sqlite3.Connection) -> int:
+        def expire(conn: SqlConn) -> int:
             cur = conn.execute(
                 "DELETE FROM run_events WHERE kind NOT IN ('error', 'done') AND run_id IN "
                 "(SELECT id FROM runs WHERE status IN ('done', 'failed', 'cancelled') "
@@ -134,7 +135,7 @@ class RunsMixin(StoreBase):
         return self._write(expire)
 
     def set_session_key(self, session_id: str, key_id: str | None) -> None:
-        def update(conn: sqlite3.Connection) -> None:
+        def update(conn: SqlConn) -> None:
             conn.execute("UPDATE sessions SET key_id = ? WHERE id = ?", [key_id, session_id])
 
         self._write(update)

@@ -50,8 +50,8 @@ class SessionListsMixin(StoreBase):
             "SELECT s.id, s.title, s.model, s.status, s.origin, s.created_at, s.updated_at, "
             "s.last_active_at, (SELECT count(*) FROM messages m WHERE m.session_id = s.id) "
             f"AS n FROM sessions s WHERE {where} "
-            "ORDER BY s.last_active_at DESC, s.id LIMIT ?",
-            [*params, -1 if limit is None else limit],  # LIMIT -1: no limit
+            "ORDER BY s.last_active_at DESC, s.id" + ("" if limit is None else " LIMIT ?"),
+            params if limit is None else [*params, limit],
         )
         return [
             SessionSummary(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
 from typing import Any
 
 import structlog
@@ -20,6 +19,7 @@ from utils.store.models import (
     dumps,
 )
 from utils.store.session_lists_sql import CONVERSATION_SQL, SessionListsMixin
+from utils.store.sql_seam import SqlConn
 
 log = structlog.get_logger()
 
@@ -62,7 +62,7 @@ class SessionsMixin(SessionListsMixin, StoreBase):
             origin=origin,
         )
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: SqlConn) -> None:
             conn.execute(
                 "INSERT INTO sessions (id, title, model, system, options, status, "
                 "context_start_seq, context_mode, created_at, updated_at, last_active_at, "
@@ -130,14 +130,14 @@ class SessionsMixin(SessionListsMixin, StoreBase):
         values["updated_at"] = self._now()
         sets = ", ".join(f"{k} = :{k}" for k in values)
 
-        def update(conn: sqlite3.Connection) -> None:
+        def update(conn: SqlConn) -> None:
             self._require_session(conn, session_id)
             conn.execute(f"UPDATE sessions SET {sets} WHERE id = :_id",
                          {**values, "_id": session_id})  # fmt: skip
 
         try:
             self._write(update)
-        except sqlite3.IntegrityError as exc:
+        except self.INTEGRITY_ERRORS as exc:
             raise StoreError(f"cannot update session '{session_id}': {exc}.") from exc
         session = self.get_session(session_id)
         assert session is not None
@@ -147,7 +147,7 @@ class SessionsMixin(SessionListsMixin, StoreBase):
         """Mark the session active now (so it is not archived as idle)."""
         now = self._now()
 
-        def touch(conn: sqlite3.Connection) -> None:
+        def touch(conn: SqlConn) -> None:
             self._require_session(conn, session_id)
             conn.execute("UPDATE sessions SET last_active_at = ? WHERE id = ?", [now, session_id])
 
@@ -157,7 +157,7 @@ class SessionsMixin(SessionListsMixin, StoreBase):
         """Archive one session now; refused while a live lease (an open chat) holds it."""
         now = self._now()
 
-        def archive(conn: sqlite3.Connection) -> None:
+        def archive(conn: SqlConn) -> None:
             self._require_session(conn, session_id)
             if leases.is_leased(conn, session_id, now):
                 raise StoreError(f"session '{session_id}' is open in a chat; not archived")
@@ -172,7 +172,7 @@ class SessionsMixin(SessionListsMixin, StoreBase):
     def restore(self, session_id: str) -> None:
         now = self._now()
 
-        def restore(conn: sqlite3.Connection) -> None:
+        def restore(conn: SqlConn) -> None:
             self._require_session(conn, session_id)
             conn.execute(
                 "UPDATE sessions SET status = 'active', updated_at = ?, last_active_at = ? "
@@ -186,7 +186,7 @@ class SessionsMixin(SessionListsMixin, StoreBase):
     def delete_session(self, session_id: str) -> None:
         """Delete a session and all its messages (only for an explicit, confirmed command)."""
 
-        def delete(conn: sqlite3.Connection) -> int:
+        def delete(conn: SqlConn) -> int:
             self._require_session(conn, session_id)
             n = conn.execute("DELETE FROM messages WHERE session_id = ?", [session_id]).rowcount
             conn.execute("DELETE FROM leases WHERE session_id = ?", [session_id])

@@ -19,7 +19,7 @@ pending, so reading commands never wait for another process's write lock.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,10 +27,11 @@ import structlog
 
 from utils.clock import Clock
 from utils.paths import free_mb
-from utils.store import export, leases, migrations, search
+from utils.store import migrations, search
 from utils.store.experiments_sql import ExperimentsMixin
 from utils.store.flow_runs_sql import FlowRunsMixin
 from utils.store.keys_sql import KeysMixin
+from utils.store.leases_ops import LeasesMixin
 from utils.store.messages_sql import MessagesMixin
 from utils.store.models import (
     ReadOnlyStore,
@@ -42,6 +43,7 @@ from utils.store.parts_sql import PartsMixin
 from utils.store.rag_sql import RagMixin
 from utils.store.runs_sql import RunsMixin
 from utils.store.sessions_sql import SessionsMixin
+from utils.store.sql_seam import SqlConn
 from utils.store.sqlite_lib import Database
 from utils.store.sqlite_open import (
     check_existing,
@@ -64,8 +66,10 @@ LOCK_RETRIES = 5
 
 class SqliteStore(
     SessionsMixin, MessagesMixin, PartsMixin, FlowRunsMixin, RagMixin, KeysMixin, RunsMixin,
-    ExperimentsMixin,
+    ExperimentsMixin, LeasesMixin,
 ):
+    db: Database
+
     def __init__(self, db: Database, path: Path, clock: Clock, min_free_mb: float) -> None:
         self.db = db
         self.path = path
@@ -140,6 +144,10 @@ class SqliteStore(
         self._denied = f"{reason}: new history is not being saved"
         self.writable, self.read_only_reason = False, self._denied
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
         self.db.close()
 
@@ -184,7 +192,7 @@ class SqliteStore(
         """The injected clock (for modules that time-stamp their own rows)."""
         return self._clock
 
-    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def transaction(self, fn: Callable[[SqlConn], T]) -> T:
         """Run `fn` in one `BEGIN IMMEDIATE` write transaction, with the store's lock retry and
         disk guard (raises `ReadOnlyStore` when the disk is nearly full). For the tables of
         later issues (summaries, cache, calibration, metrics). Store writes made inside `fn`
@@ -192,7 +200,7 @@ class SqliteStore(
         failure rolls them all back."""
         return self._write(fn)
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _write(self, fn: Callable[[SqlConn], T]) -> T:
         conn = self.db.conn
         if conn.in_transaction:  # a write inside `transaction(fn)`: part of its one commit
             return fn(conn)
@@ -217,57 +225,19 @@ class SqliteStore(
         )
 
     def _rows(self, sql: str, params: list[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+        return list(self._iter_rows(sql, params))
+
+    def _iter_rows(self, sql: str, params: list[Any] | dict[str, Any]) -> Iterator[sqlite3.Row]:
         cur = self.db.conn.cursor()
         cur.row_factory = sqlite3.Row
-        return list(cur.execute(sql, params))
+        yield from cur.execute(sql, params)
 
-    # -- search, export -------------------------------------------------------------------
+    # -- search ---------------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         if self._check_disk():
             self.fold_parts()  # the FTS index sees folded text only
         return search.search(self.db.conn, query, limit)
-
-    def export_markdown(self, session_id: str) -> str:
-        session = self.resolve_session(session_id)
-        return export.to_markdown(session, self.messages(session.id))
-
-    def export_json(self, session_id: str) -> dict[str, Any]:
-        session = self.resolve_session(session_id)
-        return export.to_json(session, self.messages(session.id))
-
-    # -- leases, archive ------------------------------------------------------------------
-
-    def acquire_lease(self, session_id: str, holder: str, ttl_seconds: float) -> bool:
-        """Take (or take over an expired) lease; False if another holder's is live."""
-        if not self._check_disk():
-            return True
-        now, until = self._now(), iso(self._clock.now() + ttl_seconds)
-        return self._write(lambda c: leases.acquire(c, session_id, holder, now, until))
-
-    def renew_lease(self, session_id: str, holder: str, ttl_seconds: float) -> bool:
-        if not self._check_disk():
-            return True
-        until = iso(self._clock.now() + ttl_seconds)
-        return self._write(lambda c: leases.renew(c, session_id, holder, until))
-
-    def release_lease(self, session_id: str, holder: str) -> None:
-        if self._check_disk():
-            self._write(lambda c: leases.release(c, session_id, holder))
-
-    def archive_idle(self, idle_days: float, *, every: float = 0) -> list[str]:
-        """Archive sessions idle for more than `idle_days` and not leased; return their ids.
-        With `every` (seconds), skip it (return []) if this store did it less than that ago."""
-        moment = self._clock.now()
-        if every > 0 and self._archived_at is not None and moment - self._archived_at < every:
-            return []
-        self._archived_at = moment
-        now = self._now()
-        cutoff = iso(self._clock.now() - idle_days * 86400)
-        ids = self._write(lambda c: leases.archive_idle(c, cutoff, now))
-        if ids:
-            log.info("sessions_archived", count=len(ids), session_ids=ids, idle_days=idle_days)
-        return ids
 
     # -- migrations -----------------------------------------------------------------------
 

@@ -68,17 +68,18 @@ def collect(store: SqlStore, since: str) -> dict[str, Any]:
     }
 
 
+# JSON values compared as text (SQLite renders true as 1), so Postgres runs the same SQL.
 CACHED = (
-    "role = 'assistant' AND json_extract(meta, '$.cached') IS NOT NULL "
-    "AND json_extract(meta, '$.cached') NOT IN (0, '')"
+    "role = 'assistant' AND "
+    "coalesce(CAST(json_extract(meta, '$.cached') AS TEXT), '') NOT IN ('0', '')"
 )
 DISCONNECTED = "role = 'assistant' AND status = 'partial'"
 INTERRUPTED = "role = 'assistant' AND status = 'interrupted'"
 TRIMMED = (
-    "role = 'assistant' AND (coalesce(json_extract(meta, '$.context.dropped'), 0) > 0 "
-    "OR coalesce(json_extract(meta, '$.context.cut'), 0) NOT IN (0, ''))"
+    "role = 'assistant' AND (CAST(json_extract(meta, '$.context.dropped') AS REAL) > 0 "
+    "OR coalesce(CAST(json_extract(meta, '$.context.cut') AS TEXT), '0') NOT IN ('0', ''))"
 )
-TRUNCATED = "role = 'assistant' AND json_extract(meta, '$.truncated') = 1"
+TRUNCATED = "role = 'assistant' AND CAST(json_extract(meta, '$.truncated') AS TEXT) = '1'"
 
 
 def truncation_rate(store: SqlStore, since: str, replies: int | None = None) -> float | None:
