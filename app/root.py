@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
+    from utils.hosts import HostPool, HostSpec
     from utils.ollama import OllamaService
     from utils.queue import Gate
     from utils.sink import Sink
@@ -106,6 +107,8 @@ class App:
         from config.settings import with_changes
 
         changes = {k: v for k, v in flat.items() if v is not None}
+        if "host" in changes:  # `--host URL`: this one server, not the config's ollama.hosts
+            changes["ollama.hosts"] = []
         if changes:
             self._settings = with_changes(self.settings, **changes)
             if "host" in changes:
@@ -170,6 +173,8 @@ class App:
     def host(self) -> str:
         """The Ollama URL: the configured one; with none, localhost — and inside a container
         `host.docker.internal` when localhost does not answer."""
+        if self._host is None and self.host_specs():
+            self._host = self.host_specs()[0].url  # `Deps.llm`'s host: the first of ollama.hosts
         if self._host is None:
             from config.settings import SettingsError
             from utils.ollama import pick_reachable, resolve_host
@@ -227,27 +232,83 @@ class App:
         """The config's `imports:`: node modules for every flow (the loader imports them)."""
         return list(self.settings.imports)
 
+    def host_specs(self) -> list[HostSpec]:
+        """`ollama.hosts` parsed (checked when the settings loaded); empty = the one `host`."""
+        raw = self.settings.ollama.hosts
+        if not raw:
+            return []
+        from config.settings import SettingsError
+        from utils.hosts import parse_hosts
+
+        try:
+            return parse_hosts(raw, self.settings.queue.slots)
+        except ValueError as exc:
+            raise SettingsError(f"{exc} Give each host a URL such as http://gpu1:11434.") from exc
+
     def gate(self) -> Gate | None:
-        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off."""
+        """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off.
+        With `ollama.hosts`, a `HostPool` over one such queue per host."""
         queue = self.settings.queue
         if not queue.enabled:
             return None
         if self._gate is None:
-            from utils.queue import SqliteGate, Unqueued, host_key
+            from utils.queue import host_key
 
-            path = self.settings.data_path / "queue.db"
-            _check_queue_file(path)  # garbage: one line naming it
-            gate = SqliteGate(
-                path,
-                host_key(self.host_display),
-                self.clock,
-                slots=queue.slots,
-                ttl=queue.ticket_ttl_seconds,
-                heartbeat=queue.heartbeat_seconds,
-                poll=queue.poll_seconds,
-            )
-            self._gate = Unqueued(gate, path)  # a broken queue file costs no reply
+            specs = self.host_specs()
+            if specs:
+                self._gate = self._host_pool(specs)
+            else:
+                self._gate = self._queue_gate(host_key(self.host_display), queue.slots)
         return self._gate
+
+    def host_pool(self) -> HostPool | None:
+        """The pool of `ollama.hosts` (None with one host or the queue off): for `doctor`,
+        `stats` and `/metrics`."""
+        from utils.hosts import HostPool
+
+        gate = self.gate() if self.host_specs() else None
+        return gate if isinstance(gate, HostPool) else None
+
+    def _queue_gate(self, key: str, slots: int) -> Gate:
+        from utils.queue import SqliteGate, Unqueued
+
+        queue = self.settings.queue
+        path = self.settings.data_path / "queue.db"
+        _check_queue_file(path)  # garbage: one line naming it
+        gate = SqliteGate(
+            path,
+            key,
+            self.clock,
+            slots=slots,
+            ttl=queue.ticket_ttl_seconds,
+            heartbeat=queue.heartbeat_seconds,
+            poll=queue.poll_seconds,
+        )
+        return Unqueued(gate, path)  # a broken queue file costs no reply
+
+    def _host_pool(self, specs: list[HostSpec]) -> HostPool:
+        """One queue per host (its slots), one line for the pool (`hosts:` + the host keys),
+        the cooldowns in `<data_dir>/hosts.db`, a client per host."""
+        from utils.hosts import HostHealth, HostPool
+        from utils.ollama import OllamaService
+
+        ollama = self.settings.ollama
+        line = "hosts:" + ",".join(sorted(s.key for s in specs))
+        return HostPool(
+            specs,
+            gates=lambda spec: self._queue_gate(spec.key, spec.slots),
+            line=self._queue_gate(line, 1),
+            health=HostHealth(
+                self.data_dir() / "hosts.db",
+                base=ollama.cooldown_seconds,
+                cap=ollama.cooldown_max_seconds,
+            ),
+            llms=lambda url: OllamaService(url, ollama, self.clock),
+            clock=self.clock,
+            probe_timeout=min(2.0, ollama.connect_timeout),
+            probe_headers=ollama.headers,
+            probe_verify=ollama.verify_tls,
+        )
 
     def deps(self, sink: Sink) -> Deps:
         """The nodes' dependencies; asked for once a flow is loaded, which ends start-up."""
