@@ -15,6 +15,7 @@ from utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from utils.hosts.contract import NoHostForModel, RoutedTicket, Router
+    from utils.hosts.figures import HostCollector, host_line, host_rows
     from utils.hosts.health import HostHealth, HostState, open_health
     from utils.hosts.pick import Candidate, choose
     from utils.hosts.pool import HostPool, HostStatus
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Candidate",
+    "HostCollector",
     "HostHealth",
     "HostPool",
     "HostSpec",
@@ -34,6 +36,8 @@ __all__ = [
     "RoutedTicket",
     "Router",
     "choose",
+    "host_line",
+    "host_rows",
     "open_health",
     "parse_hosts",
     "probe",
@@ -45,6 +49,9 @@ __getattr__ = lazy_exports(
         "NoHostForModel": "contract",
         "RoutedTicket": "contract",
         "Router": "contract",
+        "HostCollector": "figures",
+        "host_line": "figures",
+        "host_rows": "figures",
         "HostHealth": "health",
         "HostState": "health",
         "open_health": "health",
