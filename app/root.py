@@ -73,6 +73,8 @@ class App:
     ) -> None:
         self.config_file = config_file
         self.overrides: dict[str, Any] = dict(overrides or {})
+        if self.overrides.get("host") is not None:  # `--host URL`: that one server
+            self.overrides["ollama.hosts"] = []
         self.debug = debug
         self._settings = settings
         self._store: Store | None = None

@@ -92,7 +92,7 @@ def test_hosts_parse_like_host_and_one_server_twice_is_refused() -> None:
         ("http://gpu2:8080", 3, ("llama3.2:latest",)),
     ]
     assert specs[1].serves("llama3.2") and not specs[1].serves("qwen2.5:0.5b")
-    with pytest.raises(ValueError, match=r"ollama.hosts\[1\]: the same server as ollama.hosts\[0\]"):
+    with pytest.raises(ValueError, match=r"hosts\[1\]: the same server as ollama.hosts\[0\]"):
         parse_hosts([{"url": "gpu1"}, {"url": "http://GPU1:11434"}])
 
 

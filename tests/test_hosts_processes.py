@@ -43,8 +43,8 @@ def _env(tmp: Path, servers: list[StandIn]) -> dict[str, str]:
         f"  hosts:\n{entries}"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POCKETCHAT_", "OLLAMA_"))}
-    return {**env, "POCKETCHAT_DATA_DIR": str(tmp / "data"), "POCKETCHAT_CONFIG": str(tmp / "c.yaml"),
-            "HOME": str(tmp)}  # fmt: skip
+    return {**env, "POCKETCHAT_DATA_DIR": str(tmp / "data"),
+            "POCKETCHAT_CONFIG": str(tmp / "c.yaml"), "HOME": str(tmp)}  # fmt: skip
 
 
 def _asks(env: dict[str, str], prompts: list[str]) -> list[subprocess.Popen[str]]:
