@@ -27,8 +27,7 @@ def doctor(app: Any, host: str | None, model: str | None) -> None:
         raise SystemExit(1)
     checks: list[Callable[[Any], Check]] = [
         _config,
-        _ollama,
-        *([_hosts] if app.host_specs() else []),  # ollama.hosts: each host on its own line
+        _hosts if app.host_specs() else _ollama,  # ollama.hosts: each host on its own line
         _model,
         _database,
         _disk,

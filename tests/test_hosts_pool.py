@@ -261,3 +261,16 @@ def _wait_state(pool: HostPool, state: str, timeout: float = 5.0) -> None:
     while pool.status()[0].state != state:
         assert time.monotonic() < deadline, f"the host never became {state}"
         time.sleep(0.02)
+
+
+def test_a_broken_hosts_file_costs_no_reply(tmp_path: Path, three: list[StandIn]) -> None:
+    app = _app(tmp_path, three[:2])
+    (tmp_path / "data").mkdir(mode=0o700, exist_ok=True)
+    (tmp_path / "data" / "hosts.db").write_bytes(b"not a database at all, just some bytes..")
+    pool = _pool(app)
+    try:
+        assert _ask_host(pool) in (three[0].url, three[1].url)
+        assert pool.health.unavailable
+        assert [s.state for s in pool.status()] == ["up", "up"]  # no cooldowns, as with one host
+    finally:
+        app.close()

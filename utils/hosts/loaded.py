@@ -1,8 +1,9 @@
 """Which hosts have a model in memory: each host's `/api/ps`, remembered for `fresh` seconds.
 
 Asked only when more than one host is free (the answer then decides). A reply that just
-started on a host counts as that model being loaded there. A host whose `/api/ps` fails counts
-as not having it.
+started on a host counts as that model being loaded there. A host whose `/api/ps` answers an
+error counts as not having it; one that cannot be reached (a transient error) raises it, and
+the pool cools that host down.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class LoadedModels:
             try:
                 running = frozenset(normalise_model(m.name) for m in self.llm_for(url).running())
             except OllamaError as exc:
+                if exc.transient:  # the host is failing: the pool cools it down
+                    raise
                 log.info("host_models_unknown", error=type(exc).__name__)
                 running = frozenset()
             seen = (now, running)

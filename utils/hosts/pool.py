@@ -35,7 +35,7 @@ from utils.hosts.pick import Candidate, choose
 from utils.hosts.probing import probe
 from utils.hosts.spec import HostSpec
 from utils.hosts.ticket import HostTicket
-from utils.ollama import OllamaService
+from utils.ollama import OllamaError, OllamaService
 from utils.queue import Gate, Ticket, WaitCallback
 
 log = structlog.get_logger()
@@ -183,13 +183,25 @@ class HostPool:
             candidates = [Candidate(s, self.gate_for(s).depth()) for s in usable]
             free = [c for c in candidates if c.free]
             if len(free) > 1:
-                free = [Candidate(c.spec, c.in_flight, self.loaded.has(c.spec.url, model))
-                        for c in free]  # fmt: skip
+                free = self._loaded(free, model)
             chosen = choose(free, self.rng)
             if chosen is not None:
                 ticket = self.gate_for(chosen.spec).acquire(_ignore)  # free: served at once
                 return chosen.spec, ticket
             self.clock.sleep(self.watch)
+
+    def _loaded(self, free: list[Candidate], model: str) -> list[Candidate]:
+        """The free candidates marked with whether they have the model loaded; a host that
+        cannot be reached is cooled down and left out."""
+        marked = []
+        for c in free:
+            try:
+                loaded = self.loaded.has(c.spec.url, model)
+            except OllamaError as exc:
+                self.failed(c.spec, exc)
+                continue
+            marked.append(Candidate(c.spec, c.in_flight, loaded))
+        return marked
 
     def _usable(self, eligible: list[HostSpec]) -> list[HostSpec]:
         """The hosts that are up (probing those whose cooldown is over); when none is, the one
