@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
+    from utils.hosts import HostPool, HostSpec
     from utils.ollama import OllamaService
     from utils.queue import Gate, RedisTurnLimit
     from utils.sink import Sink
@@ -73,6 +74,8 @@ class App:
     ) -> None:
         self.config_file = config_file
         self.overrides: dict[str, Any] = dict(overrides or {})
+        if self.overrides.get("host") is not None:  # `--host URL`: that one server
+            self.overrides["ollama.hosts"] = []
         self.debug = debug
         self._settings = settings
         self._store: Store | None = None
@@ -108,6 +111,8 @@ class App:
         from config.settings import with_changes
 
         changes = {k: v for k, v in flat.items() if v is not None}
+        if "host" in changes:  # `--host URL`: this one server, not the config's ollama.hosts
+            changes["ollama.hosts"] = []
         if changes:
             self._settings = with_changes(self.settings, **changes)
             if "host" in changes:
@@ -172,6 +177,8 @@ class App:
     def host(self) -> str:
         """The Ollama URL: the configured one; with none, localhost — and inside a container
         `host.docker.internal` when localhost does not answer."""
+        if self._host is None and self.host_specs():
+            self._host = self.host_specs()[0].url  # `Deps.llm`'s host: the first of ollama.hosts
         if self._host is None:
             from config.settings import SettingsError
             from utils.ollama import pick_reachable, resolve_host
@@ -251,39 +258,95 @@ class App:
         """The config's `imports:`: node modules for every flow (the loader imports them)."""
         return list(self.settings.imports)
 
+    def host_specs(self) -> list[HostSpec]:
+        """`ollama.hosts` parsed (checked when the settings loaded); empty = the one `host`."""
+        raw = self.settings.ollama.hosts
+        if not raw:
+            return []
+        from config.settings import SettingsError
+        from utils.hosts import parse_hosts
+
+        try:
+            return parse_hosts(raw, self.settings.queue.slots)
+        except ValueError as exc:
+            raise SettingsError(f"{exc} Give each host a URL such as http://gpu1:11434.") from exc
+
     def gate(self) -> Gate | None:
         """The machine-wide queue for this Ollama host (`<data_dir>/queue.db`); None if off.
-        With `queue.url`, the queue in that Redis (several machines; unreachable: one line)."""
+        With `queue.url`, the queue in that Redis (several machines; unreachable: one line).
+        With `ollama.hosts`, a `HostPool` over one such queue per host."""
         queue = self.settings.queue
         if not queue.enabled:
             return None
         if self._gate is None:
-            from utils.queue import SqliteGate, Unqueued, host_key
+            from utils.queue import host_key
 
-            if queue.url:
-                self._gate = self._redis_gate(queue.url)
-                return self._gate
-            path = self.settings.data_path / "queue.db"
-            _check_queue_file(path)  # garbage: one line naming it
-            gate = SqliteGate(
-                path,
-                host_key(self.host_display),
-                self.clock,
-                slots=queue.slots,
-                ttl=queue.ticket_ttl_seconds,
-                heartbeat=queue.heartbeat_seconds,
-                poll=queue.poll_seconds,
-            )
-            self._gate = Unqueued(gate, path)  # a broken queue file costs no reply
+            specs = self.host_specs()
+            if specs:
+                self._gate = self._host_pool(specs)
+            else:
+                self._gate = self._queue_gate(host_key(self.host_display), queue.slots)
         return self._gate
 
-    def _redis_gate(self, url: str) -> Gate:
-        """`RedisGate` at `url` (checked now: `QueueUnavailable` is one line); a Redis that
-        fails later lets requests through, logged once (`Unqueued`)."""
-        from utils.queue import RedisGate, Unqueued, describe_url, host_key
+    def host_pool(self) -> HostPool | None:
+        """The pool of `ollama.hosts` (None with one host or the queue off): for `doctor`,
+        `stats` and `/metrics`."""
+        from utils.hosts import HostPool
+
+        gate = self.gate() if self.host_specs() else None
+        return gate if isinstance(gate, HostPool) else None
+
+    def _queue_gate(self, key: str, slots: int) -> Gate:
+        """The line for `key`: in the Redis at `queue.url`, else in `<data_dir>/queue.db`."""
+        from utils.queue import SqliteGate, Unqueued
 
         queue = self.settings.queue
-        gate = RedisGate(url, host_key(self.host_display), self.clock, slots=queue.slots,
+        if queue.url:
+            return self._redis_gate(queue.url, key, slots)
+        path = self.settings.data_path / "queue.db"
+        _check_queue_file(path)  # garbage: one line naming it
+        gate = SqliteGate(
+            path,
+            key,
+            self.clock,
+            slots=slots,
+            ttl=queue.ticket_ttl_seconds,
+            heartbeat=queue.heartbeat_seconds,
+            poll=queue.poll_seconds,
+        )
+        return Unqueued(gate, path)  # a broken queue file costs no reply
+
+    def _host_pool(self, specs: list[HostSpec]) -> HostPool:
+        """One queue per host (its slots), one line for the pool (`hosts:` + the host keys),
+        the cooldowns in `<data_dir>/hosts.db`, a client per host."""
+        from utils.hosts import HostHealth, HostPool
+        from utils.ollama import OllamaService
+
+        ollama = self.settings.ollama
+        line = "hosts:" + ",".join(sorted(s.key for s in specs))
+        return HostPool(
+            specs,
+            gates=lambda spec: self._queue_gate(spec.key, spec.slots),
+            line=self._queue_gate(line, 1),
+            health=HostHealth(
+                self.data_dir() / "hosts.db",
+                base=ollama.cooldown_seconds,
+                cap=ollama.cooldown_max_seconds,
+            ),
+            llms=lambda url: OllamaService(url, ollama, self.clock),
+            clock=self.clock,
+            probe_timeout=min(2.0, ollama.connect_timeout),
+            probe_headers=ollama.headers,
+            probe_verify=ollama.verify_tls,
+        )
+
+    def _redis_gate(self, url: str, key: str, slots: int) -> Gate:
+        """`RedisGate` at `url` (checked now: `QueueUnavailable` is one line); a Redis that
+        fails later lets requests through, logged once (`Unqueued`)."""
+        from utils.queue import RedisGate, Unqueued, describe_url
+
+        queue = self.settings.queue
+        gate = RedisGate(url, key, self.clock, slots=slots,
                          ttl=queue.ticket_ttl_seconds, heartbeat=queue.heartbeat_seconds,
                          poll=queue.poll_seconds)  # fmt: skip
         return Unqueued(gate, describe_url(url))

@@ -29,6 +29,7 @@ BENCHMARKS: tuple[str, ...] = (
     "rag_query",
     "serve_load",
     "store_backends",
+    "hosts",
 )
 
 

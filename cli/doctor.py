@@ -27,7 +27,7 @@ def doctor(app: Any, host: str | None, model: str | None) -> None:
         raise SystemExit(1)
     checks: list[Callable[[Any], Check]] = [
         _config,
-        _ollama,
+        _hosts if app.host_specs() else _ollama,  # ollama.hosts: each host on its own line
         _model,
         _database,
         _disk,
@@ -78,6 +78,26 @@ def _ollama(app: Any) -> Check:
     except Exception as exc:
         return "fail", "ollama", _line(exc, app)
     return "ok", "ollama", f"reachable at {app.host_display}, version {version}"
+
+
+def _hosts(app: Any) -> Check:
+    """`ollama.hosts`: each host asked now (GET /api/version), with its state (up, cooling,
+    down), slots, in flight, waiting, served and errors; fail when none answers."""
+    from utils.hosts import host_line, probe
+
+    pool = app.host_pool()
+    if pool is None:
+        return "warn", "hosts", "queue.enabled is false: every request goes to the first host"
+    ollama = app.settings.ollama
+    lines, answering = [], 0
+    for spec, status in zip(pool.specs, pool.status(), strict=True):
+        error = probe(spec.url, timeout=min(2.0, ollama.connect_timeout),
+                      headers=ollama.headers, verify=ollama.verify_tls)  # fmt: skip
+        answering += error is None
+        lines.append(host_line(status) + ("" if error is None else f"; not answering: {error}"))
+    level = "ok" if answering == len(lines) else "fail" if answering == 0 else "warn"
+    text = f"{answering} of {len(lines)} answering" + "".join(f"\n{'':16}{li}" for li in lines)
+    return level, "hosts", text
 
 
 def _model(app: Any) -> Check:
@@ -155,7 +175,8 @@ def _queue(app: Any) -> Check:
     except sqlite3.Error as exc:
         return "warn", "queue", f"cannot read {path}: {exc} (delete it while no pocketchat runs)"
     tickets = views(rows, now, settings.ticket_ttl_seconds)
-    found = problems(tickets, now, settings.ticket_ttl_seconds, settings.slots)
+    slots = max([settings.slots, *(s.slots for s in app.host_specs())])  # the most a host has
+    found = problems(tickets, now, settings.ticket_ttl_seconds, slots)
     if found:
         return (
             "warn",

@@ -48,14 +48,24 @@ def stats(app: Any, since: str, as_json: bool, prometheus: bool) -> None:
     window = parse_since(since)
     start = iso(0 if window is None else app.clock.now() - window)
     figures = collect(app.store(), start)
+    pool = app.host_pool()  # several Ollama hosts: each one's state and figures, right now
+    hosts = pool.status() if pool is not None else []
     if as_json:
+        if pool is not None:
+            from utils.hosts import host_rows
+
+            figures["hosts"] = host_rows(hosts)
         click.echo(json.dumps(figures, indent=2))
     elif prometheus:
         from cli.stats_prometheus import exposition
 
-        click.echo(exposition(figures), nl=False)
+        click.echo(exposition(figures, hosts), nl=False)
     else:
         click.echo(render(figures, since))
+        if pool is not None:
+            from utils.hosts import host_line
+
+            click.echo("hosts:\n" + "\n".join(f"  {host_line(h)}" for h in hosts))
 
 
 def render(f: dict[str, Any], since: str) -> str:

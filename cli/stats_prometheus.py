@@ -6,10 +6,14 @@ Distributions become a Summary (`_count`, `_sum`) plus a `_quantile` gauge label
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import SummaryMetricFamily
+
+if TYPE_CHECKING:
+    from utils.hosts import HostStatus
 
 DISTRIBUTIONS = {
     "queue_wait_seconds": ("Seconds a request waited in the queue.", ("queue", "wait_seconds")),
@@ -38,9 +42,13 @@ class _Figures:
             )
 
 
-def exposition(figures: dict[str, Any]) -> str:
+def exposition(figures: dict[str, Any], hosts: Sequence[HostStatus] = ()) -> str:
     registry = CollectorRegistry()
     registry.register(_Figures(figures))
+    if hosts:  # several Ollama hosts: pocketchat_host_* per host
+        from utils.hosts import HostCollector
+
+        registry.register(HostCollector(lambda: list(hosts)))
     quantile = Gauge(
         "pocketchat_quantile",
         "Quantiles of the distributions above.",

@@ -48,6 +48,9 @@ class OllamaSettings:
     headers: dict[str, str] = field(default_factory=dict)
     verify_tls: bool = True
     docker_fallback: bool = True
+    hosts: list[dict[str, Any]] = field(default_factory=list)  # [{url, slots, models?}]
+    cooldown_seconds: float = 1.0  # a failing host's first cooldown; doubles per failure
+    cooldown_max_seconds: float = 60.0  # the longest cooldown
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,30 @@ def _check(cls: type[Any], data: Mapping[str, Any], origin: str, prefix: str) ->
             problems += _check(typing.cast(type[Any], hint), value, origin, f"{dotted}.")
         elif not fits(hint, value):
             problems.append(f"{origin}: '{dotted}' must be {describe(hint)}, got {value!r}.")
+        elif dotted == "ollama.hosts":  # each entry: url, slots, models
+            problems += _host_problems(value, origin)
+    return problems
+
+
+def _host_problems(hosts: list[dict[str, Any]], origin: str) -> list[str]:
+    """What is wrong with the entries of `ollama.hosts` (the URLs are parsed when used)."""
+    problems: list[str] = []
+    for n, entry in enumerate(hosts):
+        where = f"{origin}: 'ollama.hosts[{n}]'"
+        unknown = sorted(str(k) for k in entry if k not in ("url", "slots", "models"))
+        if unknown:
+            problems.append(f"{where}: unknown key '{unknown[0]}' (known: url, slots, models).")
+        url = entry.get("url")
+        if not isinstance(url, str) or not url.strip():
+            problems.append(f"{where}: 'url' must be an Ollama URL such as http://gpu1:11434.")
+        slots = entry.get("slots", 1)
+        if not fits(int, slots) or slots < 1:
+            problems.append(
+                f"{where}: 'slots' must be a whole number of at least 1, got {slots!r}."
+            )
+        models = entry.get("models")
+        if models is not None and not (fits(list[str], models) and all(models)):
+            problems.append(f"{where}: 'models' must be a list of model names, got {models!r}.")
     return problems
 
 

@@ -23,7 +23,7 @@ from utils.ollama import ModelNotFound, OllamaError
 
 if TYPE_CHECKING:
     from utils.ollama import ChatStream
-    from utils.queue import Ticket
+    from utils.queue import Gate, Ticket
 
 log = structlog.get_logger()
 
@@ -188,25 +188,32 @@ class CallOllama(PocketNode):
         return "unavailable" if exec_res.transient else "failed"
 
     def _start(self, data: CallInput, attempt: int) -> Started:
+        from utils.hosts import RoutedTicket
+
         ticket, queue = None, None
         gate, clock = self.deps.gate, self.deps.clock
+        llm = self.deps.llm
         if gate is not None:
             joined = clock.monotonic()
-            ticket = gate.acquire(self.deps.sink.waiting)
+            ticket = self._take(gate, data.model)
             while not ticket.held():  # cleared while suspended since its grant: line up again
                 ticket.release()
-                ticket = gate.acquire(self.deps.sink.waiting)
+                ticket = self._take(gate, data.model)
             queue = (clock.monotonic() - joined, int(getattr(ticket, "ahead", 0)))
+        # several hosts: the reply goes to the ticket's host, which hears how it went
+        routed = ticket if isinstance(ticket, RoutedTicket) else None
+        if routed is not None:
+            llm = routed.llm
         stream: ChatStream | None = None
         try:  # from here on a failure or a stop gives the ticket back
             num_ctx = data.options.get("num_ctx")
-            needs_load = self.loads.needs_load(self.deps.llm, data.model, _int_or_none(num_ctx),
+            needs_load = self.loads.needs_load(llm, data.model, _int_or_none(num_ctx),
                                                data.keep_alive)  # fmt: skip
             if needs_load:
                 self.deps.sink.status(f"loading model {data.model}…")  # the slot is ours too
             else:
                 self.deps.sink.status("thinking…")
-            stream = self.deps.llm.chat_stream(
+            stream = llm.chat_stream(
                 data.model,
                 data.prompt,
                 options=data.options,
@@ -214,15 +221,27 @@ class CallOllama(PocketNode):
                 think=data.think,
             )
             first = next(stream, "")
-        except BaseException:  # a failure, or Ctrl+C while waiting: let Ollama stop too
+        except BaseException as exc:  # a failure, or Ctrl+C while waiting: let Ollama stop too
             if stream is not None:
                 stream.close()
+            if routed is not None and isinstance(exc, OllamaError) and exc.transient:
+                routed.failed(exc)  # cooled down: the retry goes to another host
             if ticket is not None:
                 ticket.release()
             raise
+        if routed is not None:
+            routed.succeeded(data.model)
         if first or not getattr(stream, "thinking_chunks", 0):  # else StreamReply counts
             self.deps.sink.status("")
         return Started(stream=stream, first=first, ticket=ticket, attempts=attempt, queue=queue)
+
+    def _take(self, gate: Gate, model: str) -> Ticket:
+        """A slot: on the host the pool picks for `model` with several hosts, else the gate's."""
+        from utils.hosts import Router
+
+        if isinstance(gate, Router):
+            return gate.route(model, self.deps.sink.waiting)
+        return gate.acquire(self.deps.sink.waiting)
 
     def _announce_retry(self, error: OllamaError, attempt: int) -> None:
         """Before the wait: what failed, the next attempt and how long until it, on the status

@@ -67,6 +67,11 @@ class RequestIds:
 
 def create_app(root: App) -> Starlette:
     serve_metrics = metrics.ServeMetrics()
+    pool = root.host_pool()
+    if pool is not None:  # several Ollama hosts: pocketchat_host_* per host at each scrape
+        from utils.hosts import HostCollector
+
+        serve_metrics.registry.register(HostCollector(pool.status))
     runs = RunManager(root, serve_metrics)
 
     @asynccontextmanager

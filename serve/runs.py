@@ -110,7 +110,8 @@ class RunManager:
         queue = self.settings.queue
         # one more worker than slots when the gate guards Ollama: it waits at the door with the
         # next run ready while the last one is still being saved, so the slot never idles
-        for n in range(max(1, queue.slots) + (1 if queue.enabled else 0)):
+        slots = sum(h.slots for h in self.app.host_specs()) or queue.slots  # all hosts' slots
+        for n in range(max(1, slots) + (1 if queue.enabled else 0)):
             thread = worker(self, f"run-worker-{n + 1}")
             thread.start()
             self._workers.append(thread)

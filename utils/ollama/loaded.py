@@ -31,7 +31,8 @@ class LoadWatch:
     def __init__(self, clock: Clock, fresh: float = FRESH) -> None:
         self.clock = clock
         self.fresh = fresh
-        self._last: tuple[str, int | None, float] | None = None  # model, num_ctx, monotonic
+        # model, num_ctx, monotonic, host (with several hosts, the last one may be another)
+        self._last: tuple[str, int | None, float, object] | None = None
 
     def needs_load(
         self, llm: OllamaService, model: str, num_ctx: int | None, keep_alive: object = None
@@ -39,10 +40,11 @@ class LoadWatch:
         """True when `model` (with `num_ctx`) is not in Ollama's memory now. Called just before
         the request that uses it: that request counts as the model's last use."""
         key, now = normalise_model(model), self.clock.monotonic()
+        host = getattr(llm, "host", None)
         last = self._last
         stays = not _zero(keep_alive)
-        self._last = (key, num_ctx, now) if stays else None
-        recent = last is not None and 0 <= now - last[2] < self.fresh
+        self._last = (key, num_ctx, now, host) if stays else None
+        recent = last is not None and 0 <= now - last[2] < self.fresh and last[3] == host
         if recent and last is not None and last[0] == key and _fits(last[1], num_ctx):
             return False
         try:
