@@ -34,11 +34,12 @@ def three() -> Iterator[list[StandIn]]:
             server.stop()
 
 
-def _env(tmp: Path, servers: list[StandIn]) -> dict[str, str]:
+def _env(tmp: Path, servers: list[StandIn], queue_url: str | None = None) -> dict[str, str]:
     entries = "".join(f"    - {{url: '{s.url}', slots: 1}}\n" for s in servers)
+    in_redis = f", url: '{queue_url}'" if queue_url else ""
     (tmp / "c.yaml").write_text(
         "retry: {backoff: 0.01, jitter: 0.0}\n"
-        "queue: {heartbeat_seconds: 0.2, poll_seconds: 0.02}\n"
+        f"queue: {{heartbeat_seconds: 0.2, poll_seconds: 0.02{in_redis}}}\n"
         "ollama:\n  auto_pull: 'false'\n  cooldown_seconds: 0.5\n  cooldown_max_seconds: 2.0\n"
         f"  hosts:\n{entries}"
     )
@@ -75,15 +76,19 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
 
 
+@pytest.mark.parametrize("queue", ["queue.db", "redis"])
 def test_asks_spread_over_the_hosts_and_never_over_their_slots(
-    tmp_path: Path, three: list[StandIn]
+    tmp_path: Path, three: list[StandIn], queue: str, request: pytest.FixtureRequest
 ) -> None:
-    env = _env(tmp_path, three)
+    """The same with every host's line (and the pool's) in queue.db or in Redis."""
+    url = request.getfixturevalue("redis_url") if queue == "redis" else None
+    env = _env(tmp_path, three, url)
     results = _finish(_asks(env, [f"question {n}" for n in range(9)]))
     assert [(code, out.strip()) for code, out, _ in results] == [(0, REPLY)] * 9, results
     assert [s.max_concurrent for s in three] == [1, 1, 1]
     served = [len(s.requests.to("/api/chat")) for s in three]
     assert sum(served) == 9 and min(served) >= 2, served
+    assert (tmp_path / "data" / "queue.db").exists() == (url is None)
 
     stats = json.loads(_run(env, "stats", "--json").stdout)
     assert [(h["url"], h["state"], h["slots"], h["in_flight"], h["served"], h["errors"])
