@@ -1,11 +1,14 @@
-"""A chat turn's time with its history in Postgres against the same turn on SQLite.
+"""A chat turn's time with its history in Postgres (and its queue in Redis) against the same
+turn on SQLite with the file queue.
 
-In one run, on one stand-in (no pacing, a short fixed reply): two apps, one on a SQLite file and
-one on a private Postgres 16 (tests/pg_server.py, unix socket), each with a session of 200
+In one run, on one stand-in (no pacing, a short fixed reply): three apps — a SQLite file and
+queue.db; a private Postgres 16 (tests/pg_server.py, unix socket) and queue.db; Postgres and a
+private Redis (tests/redis_server.py, unix socket) for the queue — each with a session of 200
 stored messages; 20 turns through `TurnRunner` over flows/chat.yaml on each, interleaved
-(SQLite, Postgres, SQLite, …) so both see the same machine. Reported, as medians: the turn on
-each and the difference (what a networked store adds to a turn: a round trip per statement and
-a pooled connection per read; over TCP to another machine add its round trip per statement).
+(SQLite, Postgres, Postgres + Redis, SQLite, …) so all see the same machine. Reported, as
+medians: the turn on each and the differences (what a networked store adds to a turn: a round
+trip per statement and a pooled connection per read; over TCP to another machine add its round
+trip per statement).
 Not bounded: the issue asks for the figure.
 """
 
@@ -23,6 +26,7 @@ from bench.common import Row, row
 from cli.turns import TurnRunner
 from config.settings import load_settings
 from tests import pg_server
+from tests.redis_server import RedisServer
 from tests.standin import StandIn, replies
 from utils.sink import RecordingSink
 from utils.store import iso
@@ -46,14 +50,18 @@ def _fill(app: App) -> str:
 
 
 def run() -> list[Row]:
-    times: dict[str, list[float]] = {"sqlite": [], "postgres": []}
-    with structlog.testing.capture_logs(), StandIn() as standin, tempfile.TemporaryDirectory() as d:
+    times: dict[str, list[float]] = {"sqlite": [], "postgres": [], "postgres+redis": []}
+    with structlog.testing.capture_logs(), StandIn() as standin, \
+            tempfile.TemporaryDirectory() as d, RedisServer(Path(d) / "redis") as redis:
         standin.reply = replies.fixed("A short reply of a few words.")
         try:
             apps: dict[str, tuple[App, TurnRunner, str]] = {}
-            for name, url in (("sqlite", None), ("postgres", pg_server.fresh_database())):
+            for name, url, queue in (("sqlite", None, None),
+                                     ("postgres", pg_server.fresh_database(), None),
+                                     ("postgres+redis", pg_server.fresh_database(), redis.url)):
                 flat = {"data_dir": str(Path(d) / name), "host": standin.url, "store.url": url,
-                        "rate_limit.turns_per_minute": 0, "ollama.auto_pull": "false"}  # fmt: skip
+                        "queue.url": queue, "rate_limit.turns_per_minute": 0,
+                        "ollama.auto_pull": "false"}  # fmt: skip
                 app = App(settings=load_settings(env={}, overrides=flat))
                 apps[name] = (app, TurnRunner(app, RecordingSink()), _fill(app))
             for i in range(TURNS + 2):  # the first two of each warm up
@@ -69,6 +77,7 @@ def run() -> list[Row]:
         finally:
             pg_server.stop()
     lite, pg = statistics.median(times["sqlite"]), statistics.median(times["postgres"])
+    both = statistics.median(times["postgres+redis"])
     return [
         row("store_backends", "chat turn, SQLite store", round(lite, 3), "ms",
             f"median of {TURNS} turns, {STORED} stored messages"),
@@ -76,4 +85,8 @@ def run() -> list[Row]:
             "same turns, interleaved; private Postgres 16 on a unix socket"),
         row("store_backends", "Postgres minus SQLite", round(pg - lite, 3), "ms",
             f"ratio {pg / lite:.2f}x; measured, not bounded (the issue asks for the figure)"),
+        row("store_backends", "chat turn, Postgres store + Redis queue", round(both, 3), "ms",
+            "same turns, interleaved; private Redis on a unix socket"),
+        row("store_backends", "Postgres + Redis minus SQLite + queue.db", round(both - lite, 3),
+            "ms", f"ratio {both / lite:.2f}x; measured, not bounded"),
     ]  # fmt: skip
