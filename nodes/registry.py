@@ -37,6 +37,8 @@ BUILTIN_TYPES: dict[str, str] = {
     "EmbedQuery": "nodes.embed_query",
     "Retrieve": "nodes.retrieve",
     "BuildRagPrompt": "nodes.build_rag_prompt",
+    "RecallMemories": "nodes.recall_memories",
+    "ExtractMemories": "nodes.extract_memories",
 }
 
 

@@ -67,14 +67,14 @@ class Worker(threading.Thread):
                     flows[name] = build_flow(spec, deps, settings.retry)
                 return flows[name]
 
-            flow_for(settings.flow)  # a broken flow stops the worker before it takes a run
+            flow_for(settings.turn_flow)  # a broken flow stops the worker before it takes a run
             while (claimed := manager.next_job(settings.model)) is not None:
                 job, sink = claimed
                 run_id = job.run_id
                 current.target = sink
                 started = time.monotonic()
                 try:
-                    flow = flow_for(RAG_FLOW if job.collection else settings.flow)
+                    flow = flow_for(RAG_FLOW if job.collection else settings.turn_flow)
                     self._run(flow, job, sink, app.host_display)
                 finally:
                     current.target = None

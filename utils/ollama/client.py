@@ -100,9 +100,11 @@ class OllamaService:
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
         think: bool | str | None = None,
+        format: str | Mapping[str, Any] | None = None,  # noqa: A002  (Ollama's field name)
     ) -> ChatStream:
         """A lazy stream of reply text pieces; nothing is sent until the first `next()`.
-        `think` is sent only when given (a model that cannot think answers 400 to it)."""
+        `think` is sent only when given (a model that cannot think answers 400 to it);
+        `format` (`"json"` or a JSON schema) only when given: Ollama constrains the reply."""
 
         def start() -> Iterator[Any]:
             return self._client.chat(
@@ -112,6 +114,7 @@ class OllamaService:
                 options=dict(options) if options else None,
                 keep_alive=self._keep_alive(keep_alive),
                 think=think,
+                format=dict(format) if isinstance(format, Mapping) else format,
             )
 
         return ChatStream(start, model=model, host=self.host, clock=self.clock)
