@@ -9,7 +9,7 @@ needs (`--help` builds nothing; `sessions list` never imports ollama).
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from nodes.deps import Deps
     from nodes.registry import Registry
     from utils.clock import Clock
+    from utils.memory import Background, Extractor
     from utils.ollama import OllamaService
     from utils.queue import Gate
     from utils.sink import Sink
@@ -34,6 +35,7 @@ def start_up_done() -> None:
 
 
 _QUEUE_CHECKED: set[Path] = set()
+STALE_JOB_SECONDS = 600.0  # an extraction job `running` this long: its process died
 
 
 def _check_queue_file(path: Path) -> None:
@@ -263,6 +265,29 @@ class App:
             clock=self.clock,
             gate=self.gate(),
         )
+
+    # -- long-term memory (utils/memory, docs/memory.md) ----------------------------------------
+    def extractor(self, busy: Callable[[], bool] = lambda: False) -> Extractor:
+        """Runs extraction jobs on this App's store, Ollama client and queue (this thread)."""
+        from utils.memory import Extractor
+
+        return Extractor(self.store(), self.llm(), self.gate(), self.settings.memory, self.clock,
+                         busy)  # fmt: skip
+
+    def memory_background(self, busy: Callable[[], bool]) -> Background:
+        """A started thread that runs pending extraction jobs while the queue is free and
+        `busy()` is false, on a sibling App of its own (closed when the thread ends)."""
+        from utils.memory import Background, jobs_sql
+
+        def make() -> tuple[Extractor, Callable[[], None]]:
+            twin = self.sibling()
+            now = twin.clock.now()
+            jobs_sql.recover(twin.store(), now - STALE_JOB_SECONDS, now)  # a dead process's
+            return twin.extractor(lambda: busy() or thread.stopping()), twin.close
+
+        thread = Background(make, poll_seconds=self.settings.memory.poll_seconds)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         if self._llm is not None:

@@ -103,6 +103,10 @@ def ask(
         from cli.sources import show_sources
 
         show_sources(shared)
+    if shared.get("memory_job") is not None:  # after the reply is shown, before the exit
+        from cli.memory_jobs import extract_before_exit
+
+        extract_before_exit(app, int(shared["memory_job"]))
     if status == "interrupted":
         sys.exit(130)
     if status != "complete":

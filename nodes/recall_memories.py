@@ -66,7 +66,9 @@ def memory_owner(shared: Shared) -> str:
 class RecallMemories(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
 
-    def __init__(self, deps: Deps, top_k: int | None = None, embed_model: str | None = None) -> None:
+    def __init__(
+        self, deps: Deps, top_k: int | None = None, embed_model: str | None = None
+    ) -> None:
         super().__init__(deps)
         memory = deps.settings.memory
         self.top_k = memory.top_k if top_k is None else top_k

@@ -96,6 +96,7 @@ class Worker(threading.Thread):
             "user_message_id": job.message_id, "request_id": job.run_id, "origin": "api",
             "model": job.model, "options": job.options, "collection": job.collection,
             "_store": store,
+            "memory_owner": _memory_owner(job),
         }  # fmt: skip
         shared = {k: v for k, v in shared.items() if v is not None}
         error: dict[str, str] | None = None
@@ -125,6 +126,13 @@ class Worker(threading.Thread):
         _finish(events, job.run_id, job.session_id, stopped, turn, error)
         if metrics is not None:
             _observe(metrics, turn, shared)
+
+
+def _memory_owner(job: Job) -> str:
+    """Whose long-term memory the run recalls and extracts: the key's, or its user's."""
+    from utils.memory import owner_for_key
+
+    return owner_for_key(job.key_id, job.user)
 
 
 def _finish(

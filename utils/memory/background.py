@@ -33,6 +33,10 @@ class Background(threading.Thread):
         self._stop = threading.Event()
         self.done = 0  # jobs finished (done or failed) by this thread
 
+    def stopping(self) -> bool:
+        """True once `stop()` was asked: a job under way gives its slot back, kept pending."""
+        return self._stop.is_set()
+
     def wake(self) -> None:
         self._wake.set()
 

@@ -41,7 +41,7 @@ def enqueue(
             "updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (message_id) DO NOTHING",
             [owner, session_id, message_id, model, iso(at), iso(at)],
         )
-        return int(cur.lastrowid) if cur.rowcount else None
+        return int(cur.lastrowid or 0) if cur.rowcount else None
 
     return store.transaction(run)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from utils.store import iso
 
@@ -53,17 +53,17 @@ class NewFact:
     dims: int
 
 
-def _memory(row: tuple[object, ...]) -> Memory:
+def _memory(row: tuple[Any, ...]) -> Memory:
     return Memory(int(row[0]), str(row[1]), str(row[2]), _s(row[3]), _i(row[4]), _i(row[5]),
-                  _s(row[6]), str(row[7]), str(row[8]), _s(row[9]), int(row[10] or 0))  # type: ignore[call-overload]  # fmt: skip
+                  _s(row[6]), str(row[7]), str(row[8]), _s(row[9]), int(row[10] or 0))  # fmt: skip
 
 
-def _s(value: object) -> str | None:
+def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _i(value: object) -> int | None:
-    return None if value is None else int(value)  # type: ignore[call-overload]
+def _i(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def bump(conn: sqlite3.Connection, owner: str) -> None:

@@ -37,8 +37,11 @@ class BrokenFacts(ValueError):
     """The model's reply was not `{"facts": [strings]}`."""
 
 
-def owner_for_key(key_id: str | None) -> str:
-    """Whose memories: an API key's holder in serve mode, else the local person."""
+def owner_for_key(key_id: str | None, user: str | None = None) -> str:
+    """Whose memories: in serve mode an API key's holder, or an explicit user id under that
+    key (one key never reaches another key's users); else the local person."""
+    if user:
+        return f"key:{key_id}/user:{user}" if key_id else f"user:{user}"
     return f"key:{key_id}" if key_id else LOCAL_OWNER
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import pydantic
@@ -100,7 +100,7 @@ class OllamaService:
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
         think: bool | str | None = None,
-        format: str | Mapping[str, Any] | None = None,  # noqa: A002  (Ollama's field name)
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,  # Ollama's field name
     ) -> ChatStream:
         """A lazy stream of reply text pieces; nothing is sent until the first `next()`.
         `think` is sent only when given (a model that cannot think answers 400 to it);
