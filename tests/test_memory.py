@@ -1,0 +1,161 @@
+"""Long-term memory (issue 20): a fact said in one session is in a new session's prompt;
+broken JSON is retried once, then a counted failure; dedup; forget and clear; recall's budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.memory_kit import facts_rule, is_extraction
+from tests.real_runs import pocketchat
+from tests.standin import StandIn
+from tests.turn_kit import runner
+from utils.memory import jobs_sql, memories_sql
+
+ON = {"memory.enabled": True}
+ALICE = "My name is Alice and I live in Lisbon."
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text("memory:\n  enabled: true\nretry:\n  backoff: 0.01\n  jitter: 0.0\n"
+                    "ollama:\n  auto_pull: 'false'\n")  # fmt: skip
+    return path
+
+
+def _chat_bodies(standin: StandIn) -> list[dict[str, Any]]:
+    return [r.body for r in standin.requests.to("/api/chat") if r.body.get("messages")]
+
+
+def test_a_fact_from_one_ask_is_in_the_next_sessions_prompt(tmp_path: Path, standin: StandIn) -> None:
+    standin.reply = facts_rule()
+    data, config = tmp_path / "data", _config(tmp_path)
+    first = pocketchat(data, "ask", ALICE, host=standin.url, config=config)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Hello!")  # the reply, printed before any extraction
+    bodies = _chat_bodies(standin)
+    assert [is_extraction(b["messages"]) for b in bodies] == [False, True]
+    extraction = bodies[1]
+    assert extraction["format"]["properties"]["facts"]["type"] == "array"  # the schema, sent
+    listed = pocketchat(data, "memory", "list", "--json", host=standin.url)
+    [memory] = json.loads(listed.stdout)
+    assert memory["text"] == "My name is Alice and I live in Lisbon"  # verbatim
+    assert memory["dims"] == standin.embedding_dimensions  # read from the model's output
+
+    second = pocketchat(data, "ask", "What's my name?", host=standin.url, config=config)
+    assert second.returncode == 0, second.stderr
+    turn = [b for b in _chat_bodies(standin) if not is_extraction(b["messages"])][-1]
+    assert [m["role"] for m in turn["messages"]] == ["system", "user"]  # a new session
+    assert f"[m{memory['id']}] My name is Alice and I live in Lisbon" in turn["messages"][0][
+        "content"
+    ]
+    assert turn["messages"][1]["content"] == "What's my name?"
+    shown = json.loads(pocketchat(data, "memory", "show", str(memory["id"]), "--json",
+                                  host=standin.url).stdout)  # fmt: skip
+    assert shown["use_count"] == 1 and shown["last_used_at"] is not None
+    assert shown["source_text"] == ALICE
+
+
+def test_memory_is_off_by_default(tmp_path: Path, standin: StandIn) -> None:
+    standin.reply = facts_rule()
+    data = tmp_path / "data"
+    done = pocketchat(data, "ask", ALICE, host=standin.url)
+    assert done.returncode == 0, done.stderr
+    assert not any(is_extraction(b["messages"]) for b in _chat_bodies(standin))
+    assert "no memories" in pocketchat(data, "memory", "list", host=standin.url).stdout
+
+
+def test_broken_json_is_retried_once_then_a_failure_counted_in_stats(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    standin.reply = facts_rule(broken=["{'facts': [My name", "not json at all"])
+    data, config = tmp_path / "data", _config(tmp_path)
+    done = pocketchat(data, "ask", ALICE, host=standin.url, config=config)
+    assert done.returncode == 0, done.stderr  # the reply stands
+    extractions = [b for b in _chat_bodies(standin) if is_extraction(b["messages"])]
+    assert len(extractions) == 2  # one retry, no more
+    assert "not valid JSON" in extractions[1]["messages"][-1]["content"]
+    stats = json.loads(pocketchat(data, "stats", "--json", host=standin.url).stdout)["memory"]
+    assert stats["failed"] == 1 and stats["done"] == 0 and stats["json_retries"] == 1
+    assert stats["memories"] == 0
+    line = pocketchat(data, "stats", host=standin.url).stdout
+    assert "1 failed" in line and "1 broken-JSON retries" in line
+    log = (data / "pocketchat.log").read_text()
+    assert "memory_extraction_failed" in log
+
+
+def test_broken_json_once_then_good_is_kept(tmp_path: Path, standin: StandIn) -> None:
+    standin.reply = facts_rule(broken=["{\"facts\": [\"My name is Al"])  # cut mid-string
+    r = runner(standin, tmp_path / "d", **ON)
+    shared = r.turn(user_message=ALICE, origin="chat")
+    outcome = r.app.extractor().run_one(shared["memory_job"])
+    assert (outcome.status, outcome.facts) == ("done", 1)
+    counts = jobs_sql.counts(r.app.store())
+    assert (counts["done"], counts["json_retries"], counts["failed"]) == (1, 1, 0)
+    r.app.close()
+
+
+def test_the_same_fact_again_updates_its_memory_and_a_similar_one_replaces_it(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    said: list[list[str]] = [["My name is Alice."], ["my name is   ALICE"],
+                             ["My name is Alice, really."]]  # fmt: skip
+    standin.reply = facts_rule(facts=lambda text: said.pop(0))
+    r = runner(standin, tmp_path / "d", **{**ON, "memory.dedup_similarity": 0.8})
+    store = r.app.store()
+    for text in ("one", "two", "three"):
+        shared = r.turn(user_message=text, origin="chat")
+        assert r.app.extractor().run_one(shared["memory_job"]).status == "done"
+    [memory] = memories_sql.list_memories(store, "local")
+    assert memory.text == "My name is Alice, really."  # updated to the newest wording
+    jobs = store.db.execute("SELECT facts FROM memory_jobs ORDER BY id").fetchall()
+    assert [j[0] for j in jobs] == [1, 1, 1]
+    r.app.close()
+
+
+def test_forget_and_clear_erase_only_the_persons_own(tmp_path: Path, standin: StandIn) -> None:
+    standin.reply = facts_rule(facts=lambda text: [text])
+    data = tmp_path / "data"
+    r = runner(standin, data, **ON)
+    for text in ("I like tea.", "I play the cello.", "My cat is Mia."):
+        job = r.turn(user_message=text, origin="chat")["memory_job"]
+        assert r.app.extractor().run_one(job).status == "done"
+    store = r.app.store()
+    store.transaction(lambda c: c.execute(
+        "INSERT INTO memories (owner, text, norm, created_at, updated_at) "
+        "VALUES ('key:k1', 'Someone else', 'someone else', 't', 't')"))  # fmt: skip
+    r.app.close()
+    found = pocketchat(data, "memory", "search", "CELLO", host=standin.url).stdout
+    assert "I play the cello." in found and "tea" not in found
+    cello = int(found.split("]")[0].removeprefix("[m"))
+    assert pocketchat(data, "memory", "forget", f"m{cello}", host=standin.url).returncode == 0
+    again = pocketchat(data, "memory", "forget", str(cello), host=standin.url)
+    assert again.returncode == 1 and "no memory" in again.stderr
+    refused = pocketchat(data, "memory", "clear", host=standin.url)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    cleared = pocketchat(data, "memory", "clear", "--yes", host=standin.url)
+    assert cleared.stdout.strip() == "forgot 2 memories"
+    import sqlite3
+
+    with sqlite3.connect(data / "pocketchat.db") as conn:
+        left = conn.execute("SELECT owner, text FROM memories").fetchall()
+    assert left == [("key:k1", "Someone else")]  # another person's are untouched
+
+
+def test_recall_fits_the_budget_and_drops_old_turns_first() -> None:
+    from nodes.recall_memories import build
+
+    prompt = [{"role": "system", "content": "Be brief."},
+              {"role": "user", "content": "old " * 200}, {"role": "assistant", "content": "ok"},
+              {"role": "user", "content": "What's my name?"}]  # fmt: skip
+    found = [{"id": i, "text": f"Fact number {i} " + "word " * 30} for i in range(1, 6)]
+    result = build(prompt, found, budget=160)
+    assert result.dropped_messages >= 1
+    assert result.prompt[0]["content"] == "Be brief." and result.prompt[-1]["content"] == (
+        "What's my name?"
+    )
+    assert 1 <= len(result.used) < 5 and result.used[0]["id"] == 1  # best first, cut at the end
+    from utils.context import tokens
+
+    assert tokens.estimate_messages(result.prompt) <= 160
