@@ -274,7 +274,7 @@ class App:
         return Extractor(self.store(), self.llm(), self.gate(), self.settings.memory, self.clock,
                          busy)  # fmt: skip
 
-    def memory_background(self, busy: Callable[[], bool]) -> Background:
+    def memory_background(self, busy: Callable[[], bool], idle_seconds: float = 5.0) -> Background:
         """A started thread that runs pending extraction jobs while the queue is free and
         `busy()` is false, on a sibling App of its own (closed when the thread ends)."""
         from utils.memory import Background, jobs_sql
@@ -285,7 +285,8 @@ class App:
             jobs_sql.recover(twin.store(), now - STALE_JOB_SECONDS, now)  # a dead process's
             return twin.extractor(lambda: busy() or thread.stopping()), twin.close
 
-        thread = Background(make, poll_seconds=self.settings.memory.poll_seconds)
+        thread = Background(make, poll_seconds=self.settings.memory.poll_seconds,
+                            idle_seconds=idle_seconds)  # fmt: skip
         thread.start()
         return thread
 

@@ -84,7 +84,7 @@ def create_app(root: App) -> Starlette:
         runs.open(asyncio.get_running_loop(), Worker)
         log.info("serve_started", workers=len(runs._workers))
         # long-term memory: extraction jobs run in the workers' idle time (docs/memory.md)
-        extraction = (root.memory_background(lambda: runs.waiting() > 0)
+        extraction = (root.memory_background(lambda: runs.waiting() > 0, idle_seconds=1.0)
                       if root.settings.memory.enabled else None)  # fmt: skip
         try:
             yield
