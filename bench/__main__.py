@@ -27,6 +27,7 @@ BENCHMARKS: tuple[str, ...] = (
     "tokens",
     "rag_query",
     "serve_load",
+    "memory",
 )
 
 
