@@ -159,3 +159,23 @@ def test_recall_fits_the_budget_and_drops_old_turns_first() -> None:
     from utils.context import tokens
 
     assert tokens.estimate_messages(result.prompt) <= 160
+
+
+def test_one_job_per_message_and_a_dead_processs_job_is_pending_again(tmp_path: Path) -> None:
+    from tests.clocks import FixedClock
+    from utils.store import SqliteStore
+
+    clock = FixedClock()
+    store = SqliteStore.open(tmp_path / "p.db", clock)
+    session = store.create_session("m")
+    message = store.append_message(session.id, "user", "My name is Alice.")
+    first = jobs_sql.enqueue(store, "local", session.id, message.id, "m", clock.now())
+    assert first is not None
+    assert jobs_sql.enqueue(store, "local", session.id, message.id, "m", clock.now()) is None
+    claimed = jobs_sql.claim(store, clock.now())
+    assert claimed is not None and claimed.attempts == 1
+    assert jobs_sql.claim(store, clock.now()) is None  # running: nobody else takes it
+    assert jobs_sql.recover(store, clock.now() - 600, clock.now()) == 0  # too recent
+    assert jobs_sql.recover(store, clock.now() + 1, clock.now()) == 1
+    assert jobs_sql.status_of(store, first) == "pending"
+    store.close()

@@ -30,18 +30,18 @@ class Background(threading.Thread):
         self.poll = max(0.01, poll_seconds)
         self.idle = idle_seconds
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.done = 0  # jobs finished (done or failed) by this thread
 
     def stopping(self) -> bool:
         """True once `stop()` was asked: a job under way gives its slot back, kept pending."""
-        return self._stop.is_set()
+        return self._halt.is_set()
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
         if self.is_alive():
             self.join(timeout)
@@ -53,7 +53,7 @@ class Background(threading.Thread):
             log.error("memory_background_failed", error=type(exc).__name__, exc_info=exc)
             return
         try:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 self._wake.wait(self.idle)
                 self._wake.clear()
                 self._drain(extractor)
@@ -63,7 +63,7 @@ class Background(threading.Thread):
             close()
 
     def _drain(self, extractor: Extractor) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             outcome = extractor.run_one()
             if outcome.status == "none":
                 return
@@ -72,4 +72,4 @@ class Background(threading.Thread):
                 continue
             if outcome.status == "later":
                 return  # Ollama unreachable: at the next wake
-            self._stop.wait(self.poll)  # yielded to a turn: look again shortly
+            self._halt.wait(self.poll)  # yielded to a turn: look again shortly
