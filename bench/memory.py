@@ -54,7 +54,8 @@ def _fill(app: App, n: int) -> None:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     now = iso(time.time() - 86400)
     rows = [("local", f"Fact {i} about the person.", f"fact {i} about the person",
-             vectors[i].tobytes(), "nomic-embed-text", DIMS, now, now) for i in range(n)]  # fmt: skip
+             vectors[i].tobytes(), "nomic-embed-text", DIMS, now, now)
+            for i in range(n)]  # fmt: skip
     conn = app.store().db.conn
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(

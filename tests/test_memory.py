@@ -28,7 +28,9 @@ def _chat_bodies(standin: StandIn) -> list[dict[str, Any]]:
     return [r.body for r in standin.requests.to("/api/chat") if r.body.get("messages")]
 
 
-def test_a_fact_from_one_ask_is_in_the_next_sessions_prompt(tmp_path: Path, standin: StandIn) -> None:
+def test_a_fact_from_one_ask_is_in_the_next_sessions_prompt(
+    tmp_path: Path, standin: StandIn
+) -> None:
     standin.reply = facts_rule()
     data, config = tmp_path / "data", _config(tmp_path)
     first = pocketchat(data, "ask", ALICE, host=standin.url, config=config)
