@@ -181,3 +181,15 @@ def test_one_job_per_message_and_a_dead_processs_job_is_pending_again(tmp_path: 
     assert jobs_sql.recover(store, clock.now() + 1, clock.now()) == 1
     assert jobs_sql.status_of(store, first) == "pending"
     store.close()
+
+
+def test_the_standin_refuses_a_format_that_is_neither_json_nor_a_schema(standin: StandIn) -> None:
+    import httpx
+
+    body = {"model": "llama3.2:1b", "messages": [{"role": "user", "content": "hi"}],
+            "stream": False}  # fmt: skip
+    bad = httpx.post(f"{standin.url}/api/chat", json={**body, "format": "yaml"}, timeout=5)
+    assert bad.status_code == 400 and "invalid format" in bad.json()["error"]
+    for good in ("json", {"type": "object"}):
+        assert httpx.post(f"{standin.url}/api/chat", json={**body, "format": good},
+                          timeout=5).status_code == 200  # fmt: skip
