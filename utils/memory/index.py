@@ -89,6 +89,14 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+def similarities(m: Matrix, q: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each row's cosine with `q`. numpy's own einsum loop, not BLAS: a matrix-vector product
+    is bound by memory, and OpenBLAS's threads only add start-up and contention (measured on
+    2 busy cores at 10,000 x 768: einsum ~2 ms, `@` 6-18 ms)."""
+    found: NDArray[np.float32] = np.einsum("ij,j->i", m.vectors, q)
+    return found
+
+
 def top_k(
     m: Matrix, query: list[float], k: int, now: float, ranking: Ranking
 ) -> list[tuple[int, float, float]]:
@@ -100,7 +108,7 @@ def top_k(
     if q.shape[0] != m.vectors.shape[1]:
         log.warning("memory_dims_mismatch", query=int(q.shape[0]), stored=int(m.vectors.shape[1]))
         return []
-    cosine = m.vectors @ q
+    cosine = similarities(m, q)
     age_days = np.maximum(0.0, now - m.stated) / 86400.0
     half_life = max(ranking.half_life_days, 1e-9)
     scores = cosine + ranking.recency_weight * np.power(0.5, age_days / half_life)
@@ -119,7 +127,7 @@ def nearest(m: Matrix, query: list[float]) -> tuple[int, float] | None:
     q = to_vector(query)
     if q.shape[0] != m.vectors.shape[1]:
         return None
-    cosine = m.vectors @ q
+    cosine = similarities(m, q)
     i = int(np.argmax(cosine))
     return int(m.ids[i]), float(cosine[i])
 
