@@ -77,3 +77,9 @@ def test_each_key_has_its_own_memory(tmp_path: Path, standin: StandIn) -> None:
         cleared = httpx.delete(f"{url}/v1/memories", params={"confirm": "yes"}, headers=auth_a)
         assert cleared.json() == {"forgotten": 1}
         assert _memories(url, alice) == [] and len(_memories(url, alice, "u1")) == 1
+
+        done = httpx.post(f"{url}/v1/chat/completions", headers=auth_a, timeout=30, json={
+            "messages": [{"role": "user", "content": "My cat is Tom."}], "user": "u2"})
+        assert done.status_code == 200, done.text  # OpenAI's `user`: that user's memory
+        [tom] = _wait_for(lambda: _memories(url, alice, "u2"))
+        assert tom["text"] == "My cat is Tom" and _memories(url, alice) == []
