@@ -193,3 +193,39 @@ def test_the_standin_refuses_a_format_that_is_neither_json_nor_a_schema(standin:
     for good in ("json", {"type": "object"}):
         assert httpx.post(f"{standin.url}/api/chat", json={**body, "format": good},
                           timeout=5).status_code == 200  # fmt: skip
+
+
+def test_keeping_facts_updates_the_cached_matrix_as_a_reload_would(tmp_path: Path) -> None:
+    import numpy as np
+
+    from tests.clocks import FixedClock
+    from utils.memory import index, remember
+    from utils.store import SqliteStore
+
+    clock = FixedClock()
+    store = SqliteStore.open(tmp_path / "p.db", clock)
+    scope, rng = str(store.path), np.random.default_rng(5)
+
+    def vec() -> list[float]:
+        return [float(x) for x in rng.standard_normal(16)]
+
+    first = [vec() for _ in range(3)]
+    remember.keep_facts(store, scope, "local", ["A.", "B.", "C."], first, "m", (None, None),
+                        clock.now(), 0.99)  # fmt: skip
+    clock.advance(60)
+    twin = [x + 0.001 for x in first[1]]  # B said again, nearly the same: an update
+    kept = remember.keep_facts(store, scope, "local", ["B again.", "D.", "D!"],
+                               [twin, vec(), vec()], "m", (None, None), clock.now(), 0.99)
+    assert len(kept.added) == 1 and len(kept.updated) == 2  # "D!" is "D." normalised
+    import structlog
+
+    with structlog.testing.capture_logs() as logs:
+        cached = index.matrix(store, scope, "local", "m")
+    assert logs == []  # no reload: the entry keep_facts updated
+    index.clear_cache()
+    fresh = index.matrix(store, scope, "local", "m")
+    assert cached.version == fresh.version == 2
+    assert cached.ids.tolist() == fresh.ids.tolist() and cached.texts == fresh.texts
+    assert cached.texts[1] == "B again." and np.allclose(cached.vectors, fresh.vectors)
+    assert np.allclose(cached.stated, fresh.stated)
+    store.close()

@@ -132,6 +132,43 @@ def nearest(m: Matrix, query: list[float]) -> tuple[int, float] | None:
     return int(m.ids[i]), float(cosine[i])
 
 
+def store_updated(
+    scope: str, owner: str, model: str, old: Matrix, version: int,
+    rows: list[tuple[int, list[float], str, float]],
+) -> None:  # fmt: skip
+    """After a write that took `old`'s version to `version` (nobody else wrote between):
+    cache `old` with `rows` (id, vector, text, stated) replaced or appended, so the next
+    recall finds a current matrix instead of decoding every BLOB again."""
+    if old.version != version - 1 or not rows:
+        return
+    rows = list({memory_id: (memory_id, vec, text, at)
+                 for memory_id, vec, text, at in rows}.values())  # the last word per memory
+    dims = old.vectors.shape[1] if len(old.ids) else len(rows[0][1])
+    if any(len(vec) != dims for _, vec, _, _ in rows):
+        return  # another size: the next recall reloads
+    ids, texts = old.ids.tolist(), list(old.texts)
+    vectors = old.vectors.copy() if len(old.ids) else np.zeros((0, dims), dtype=np.float32)
+    stated = old.stated.copy()
+    where = {memory_id: i for i, memory_id in enumerate(ids)}
+    added: list[NDArray[np.float32]] = []
+    for memory_id, vec, text, at in rows:
+        i = where.get(memory_id)
+        if i is None:
+            ids.append(memory_id)
+            texts.append(text)
+            added.append(to_vector(vec))
+            stated = np.append(stated, at)
+            continue
+        vectors[i], texts[i], stated[i] = to_vector(vec), text, at
+    if added:
+        vectors = np.vstack([vectors, np.stack(added)])
+    order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")  # ids stay sorted
+    fresh = Matrix(version, np.asarray(ids, dtype=np.int64)[order], vectors[order],
+                   stated[order], tuple(texts[i] for i in order))  # fmt: skip
+    with _LOCK:
+        _CACHE[(scope, owner, model)] = fresh
+
+
 def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
