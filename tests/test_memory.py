@@ -229,3 +229,22 @@ def test_keeping_facts_updates_the_cached_matrix_as_a_reload_would(tmp_path: Pat
     assert cached.texts[1] == "B again." and np.allclose(cached.vectors, fresh.vectors)
     assert np.allclose(cached.stated, fresh.stated)
     store.close()
+
+
+def test_search_takes_words_literally(tmp_path: Path) -> None:
+    from tests.clocks import FixedClock
+    from utils.store import SqliteStore
+
+    store = SqliteStore.open(tmp_path / "p.db", FixedClock())
+    store.transaction(lambda c: c.executemany(
+        "INSERT INTO memories (owner, text, norm, created_at, updated_at) "
+        "VALUES ('local', ?, ?, 't', 't')",
+        [("My var is my_var.", "my var is my_var"), ("Myxvar", "myxvar"),
+         ("I live in Lisbon.", "i live in lisbon")]))  # fmt: skip
+    assert [m.text for m in memories_sql.search_text(store, "local", "MY_VAR")] == [
+        "My var is my_var."
+    ]
+    assert [m.text for m in memories_sql.search_text(store, "local", "lisbon, live")] == [
+        "I live in Lisbon."
+    ]
+    store.close()

@@ -168,9 +168,10 @@ def search_text(store: SqlStore, owner: str, words: str, limit: int = 50) -> lis
     terms = [w for w in normalise_words(words) if w]
     sql = f"SELECT {COLUMNS} FROM memories WHERE owner = ?"
     params: list[object] = [owner]
-    for term in terms:
-        sql += " AND norm LIKE ?"
-        params.append(f"%{term}%")
+    for term in terms:  # `_` is a word character: escaped, as `%` and the escape itself
+        sql += " AND norm LIKE ? ESCAPE '!'"
+        escaped = term.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        params.append(f"%{escaped}%")
     sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
     params.append(limit)
     return [_memory(r) for r in store.db.execute(sql, params).fetchall()]
