@@ -83,6 +83,8 @@ def test_broken_json_is_retried_once_then_a_failure_counted_in_stats(
     assert stats["memories"] == 0
     line = pocketchat(data, "stats", host=standin.url).stdout
     assert "1 failed" in line and "1 broken-JSON retries" in line
+    prom = pocketchat(data, "stats", "--prometheus", host=standin.url).stdout
+    assert 'pocketchat_memory_jobs{status="failed"} 1.0' in prom
     log = (data / "pocketchat.log").read_text()
     assert "memory_extraction_failed" in log
 
