@@ -250,3 +250,42 @@ def test_search_takes_words_literally(tmp_path: Path) -> None:
         "I live in Lisbon."
     ]
     store.close()
+
+
+def test_an_extraction_ollama_could_not_finish_is_kept_for_the_next_ask(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    from tests.standin import Fault
+
+    standin.reply = facts_rule()
+    standin.script_fault("embed", Fault.status(503, "server busy"))  # the facts' embedding
+    data, config = tmp_path / "data", _config(tmp_path)
+    first = pocketchat(data, "ask", ALICE, host=standin.url, config=config)
+    assert first.returncode == 0, first.stderr  # the reply stands
+    stats = json.loads(pocketchat(data, "stats", "--json", host=standin.url).stdout)["memory"]
+    assert (stats["pending"], stats["done"], stats["memories"]) == (1, 0, 0)  # kept, not lost
+    second = pocketchat(data, "ask", "My dog is Rex.", host=standin.url, config=config)
+    assert second.returncode == 0, second.stderr
+    stats = json.loads(pocketchat(data, "stats", "--json", host=standin.url).stdout)["memory"]
+    assert (stats["pending"], stats["done"], stats["memories"]) == (0, 2, 2)
+
+
+def test_a_job_a_killed_run_left_running_is_taken_up_again(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    import sqlite3
+
+    from tests.standin import Fault
+
+    standin.reply = facts_rule()
+    standin.script_fault("embed", Fault.status(503, "server busy"))
+    data, config = tmp_path / "data", _config(tmp_path)
+    assert pocketchat(data, "ask", ALICE, host=standin.url, config=config).returncode == 0
+    with sqlite3.connect(data / "pocketchat.db") as conn:  # as a run killed mid-extraction
+        conn.execute("UPDATE memory_jobs SET status = 'running', "
+                     "updated_at = '2000-01-01T00:00:00.000000Z'")  # fmt: skip
+    again = pocketchat(data, "ask", "My dog is Rex.", host=standin.url, config=config)
+    assert again.returncode == 0, again.stderr
+    stats = json.loads(pocketchat(data, "stats", "--json", "--since", "all",
+                                  host=standin.url).stdout)["memory"]  # fmt: skip
+    assert (stats["running"], stats["done"], stats["memories"]) == (0, 2, 2)
