@@ -143,6 +143,7 @@ def _as_json(shared: dict[str, Any], sink: Any) -> dict[str, Any]:
         "cached": (turn.get("meta") or {}).get("cached"),
         "error": (turn.get("meta") or {}).get("error"),
         "sources": (turn.get("meta") or {}).get("sources"),
+        "memories": [m["id"] for m in shared.get("memories") or []],  # recalled (memory.md)
         "notices": list(getattr(sink, "notices", [])),
         "request_id": shared.get("request_id"),
     }

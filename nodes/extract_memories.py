@@ -11,8 +11,9 @@ shared["memory_job"] (the job id, or None).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import structlog
 
@@ -32,6 +33,7 @@ class JobSpec:
 
 class ExtractMemories(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    inputs: ClassVar[Mapping[str, Any]] = {"memory_owner": str | None}
 
     def prep(self, shared: Shared) -> JobSpec | None:
         message_id = shared.get("user_message_id")

@@ -14,6 +14,7 @@ shared["memories"] ([{id, text, score, cosine}], best first), shared["memory_own
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -65,6 +66,7 @@ def memory_owner(shared: Shared) -> str:
 
 class RecallMemories(PocketNode):
     actions: ClassVar[tuple[str, ...]] = ("default",)
+    inputs: ClassVar[Mapping[str, Any]] = {"memory_owner": str | None, "user_message": str}
 
     def __init__(
         self, deps: Deps, top_k: int | None = None, embed_model: str | None = None

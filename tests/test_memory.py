@@ -45,8 +45,10 @@ def test_a_fact_from_one_ask_is_in_the_next_sessions_prompt(
     assert memory["text"] == "My name is Alice and I live in Lisbon"  # verbatim
     assert memory["dims"] == standin.embedding_dimensions  # read from the model's output
 
-    second = pocketchat(data, "ask", "What's my name?", host=standin.url, config=config)
+    second = pocketchat(data, "ask", "--json", "What's my name?", host=standin.url,
+                        config=config)  # fmt: skip
     assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["memories"] == [memory["id"]]
     turn = [b for b in _chat_bodies(standin) if not is_extraction(b["messages"])][-1]
     assert [m["role"] for m in turn["messages"]] == ["system", "user"]  # a new session
     assert f"[m{memory['id']}] My name is Alice and I live in Lisbon" in turn["messages"][0][
