@@ -89,6 +89,18 @@ def test_broken_json_is_retried_once_then_a_failure_counted_in_stats(
     assert 'pocketchat_memory_jobs{status="failed"} 1.0' in prom
     log = (data / "pocketchat.log").read_text()
     assert "memory_extraction_failed" in log
+    doctor = pocketchat(data, "doctor", host=standin.url, config=config)
+    assert doctor.returncode == 0, doctor.stdout  # a warning, not a failure
+    assert "warn  memory    on: 0 memories, 0 pending; 1 extraction jobs failed" in doctor.stdout
+
+
+def test_doctor_says_when_the_embedding_model_is_missing(tmp_path: Path) -> None:
+    from tests.standin import ModelSpec
+
+    with StandIn({"llama3.2:1b": ModelSpec(context_length=131072)}) as bare:
+        doctor = pocketchat(tmp_path / "data", "doctor", host=bare.url, config=_config(tmp_path))
+    line = next(x for x in doctor.stdout.splitlines() if x.split()[1:2] == ["memory"])
+    assert line.startswith("warn") and "nomic-embed-text is not pulled" in line
 
 
 def test_broken_json_once_then_good_is_kept(tmp_path: Path, standin: StandIn) -> None:
