@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "queue": ("cli.queue_cmd", "queue", "Show the request queue; clear stale tickets."),
     "doctor": ("cli.doctor", "doctor", "Check Ollama, the model, the database, disk and queue."),
     "keys": ("cli.keys_cmd", "keys", "Make, list and revoke API keys for serve mode."),
+    "memory": ("cli.memory_cmd", "memory", "List, search, show and erase long-term memories."),
     "serve": ("cli.serve_cmd", "serve", "Serve the HTTP API (sessions, runs, OpenAI-compatible)."),
 }
 

@@ -10,7 +10,7 @@ is a `RedisGate` (several machines share it).
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from nodes.registry import Registry
     from utils.clock import Clock
     from utils.hosts import HostPool, HostSpec
+    from utils.memory import Background, Extractor
     from utils.ollama import OllamaService
     from utils.queue import Gate, RedisTurnLimit
     from utils.sink import Sink
@@ -36,6 +37,7 @@ def start_up_done() -> None:
 
 
 _QUEUE_CHECKED: set[Path] = set()
+STALE_JOB_SECONDS = 600.0  # an extraction job `running` this long: its process died
 
 
 def _check_queue_file(path: Path) -> None:
@@ -376,6 +378,30 @@ class App:
             gate=self.gate(),
             turn_limit=self.turn_limit(),
         )
+
+    # -- long-term memory (utils/memory, docs/memory.md) ----------------------------------------
+    def extractor(self, busy: Callable[[], bool] = lambda: False) -> Extractor:
+        """Runs extraction jobs on this App's store, Ollama client and queue (this thread)."""
+        from utils.memory import Extractor
+
+        return Extractor(self.store(), self.llm(), self.gate(), self.settings.memory, self.clock,
+                         busy)  # fmt: skip
+
+    def memory_background(self, busy: Callable[[], bool], idle_seconds: float = 5.0) -> Background:
+        """A started thread that runs pending extraction jobs while the queue is free and
+        `busy()` is false, on a sibling App of its own (closed when the thread ends)."""
+        from utils.memory import Background, jobs_sql
+
+        def make() -> tuple[Extractor, Callable[[], None]]:
+            twin = self.sibling()
+            now = twin.clock.now()
+            jobs_sql.recover(twin.store(), now - STALE_JOB_SECONDS, now)  # a dead process's
+            return twin.extractor(lambda: busy() or thread.stopping()), twin.close
+
+        thread = Background(make, poll_seconds=self.settings.memory.poll_seconds,
+                            idle_seconds=idle_seconds)  # fmt: skip
+        thread.start()
+        return thread
 
     def close(self) -> None:
         if self._llm is not None:

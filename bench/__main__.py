@@ -30,6 +30,7 @@ BENCHMARKS: tuple[str, ...] = (
     "serve_load",
     "store_backends",
     "hosts",
+    "memory",
 )
 
 

@@ -120,6 +120,10 @@ def ask(
 
             for line in prompt_lines(shared.get("request")):
                 click.echo(line, err=True)
+    if shared.get("memory_job") is not None:  # after the reply is shown, before the exit
+        from cli.memory_jobs import extract_before_exit
+
+        extract_before_exit(app, int(shared["memory_job"]))
     if status == "interrupted":
         sys.exit(130)
     if status != "complete":
@@ -156,6 +160,7 @@ def _as_json(shared: dict[str, Any], sink: Any) -> dict[str, Any]:
         "cached": (turn.get("meta") or {}).get("cached"),
         "error": (turn.get("meta") or {}).get("error"),
         "sources": (turn.get("meta") or {}).get("sources"),
+        "memories": [m["id"] for m in shared.get("memories") or []],  # recalled (memory.md)
         "notices": list(getattr(sink, "notices", [])),
         "request_id": shared.get("request_id"),
     }

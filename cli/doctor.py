@@ -21,7 +21,7 @@ Check = tuple[str, str, str]  # (level, name, text)
 @click.pass_obj
 def doctor(app: Any, host: str | None, model: str | None) -> None:
     """Check Ollama, the model, the database, free disk, the request queue, the config files
-    in effect and how RAG flows search."""
+    in effect, how RAG flows search and long-term memory."""
     app.override(host=host, model=model)
     if not _config_loads(app):
         raise SystemExit(1)
@@ -33,6 +33,7 @@ def doctor(app: Any, host: str | None, model: str | None) -> None:
         _disk,
         _queue,
         _search,
+        _memory,
     ]
     failed = False
     for check in checks:
@@ -203,3 +204,33 @@ def _search(app: Any) -> Check:
         finally:
             store.close()
     return "ok", "search", sqlite_vec_status()[1]
+
+
+def _memory(app: Any) -> Check:
+    """Long-term memory: off, or on with its embedding model pulled and no failed jobs (the
+    database is read as it is: nothing is created or migrated here)."""
+    settings = app.settings.memory
+    if not settings.enabled:
+        return "ok", "memory", "off (memory.enabled: true turns it on; docs/memory.md)"
+    counts = {"memories": 0, "pending": 0, "running": 0, "failed": 0}
+    if app.settings.db_path.exists():
+        from utils.memory import jobs_sql
+
+        store = app.open_store(migrate=False)
+        try:
+            if "memory_jobs" in store.db.table_names():
+                counts = jobs_sql.counts(store)
+        finally:
+            store.close()
+    said = f"on: {counts['memories']} memories, {counts['pending'] + counts['running']} pending"
+    model = settings.embed_model
+    try:
+        pulled = app.llm().has_model(model)
+    except Exception:  # Ollama's own line says why
+        pulled = True
+    if not pulled:
+        return "warn", "memory", (f"{said}; the embedding model {model} is not pulled: "
+                                  f"`pocketchat models pull {model}`")  # fmt: skip
+    if counts["failed"]:
+        return "warn", "memory", f"{said}; {counts['failed']} extraction jobs failed (`stats`)"
+    return "ok", "memory", said

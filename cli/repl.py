@@ -61,6 +61,12 @@ class Repl:
         self.warmup_events: list[Event] = []  # recorded from the main thread (the store's)
         self.running = True
         self._prompt: Any = None
+        self.memory_hold = threading.Event()  # set while a turn runs: extraction gives way
+        self.memory = (
+            app.memory_background(self.memory_hold.is_set)
+            if _extracts(self.runner.spec)
+            else None
+        )
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> int:
@@ -91,6 +97,9 @@ class Repl:
                 self.ask(line)
         finally:
             self.lease.release()
+            if self.memory is not None:  # a job under way goes back to pending, kept
+                self.memory_hold.set()
+                self.memory.stop()
         click.echo("bye.", err=True)
         return 0
 
@@ -104,6 +113,7 @@ class Repl:
             self.sink.status("")
             self.sink.notice("(stopped while the model was loading; not sent — Up brings it back)")
             return
+        self.memory_hold.set()
         try:
             shared = self.runner.turn(
                 collection=self.collection,
@@ -129,6 +139,10 @@ class Repl:
             self.sink.notice(describe(exc, self.app)[1])
             self._refresh_session(self.runner.last_shared.get("session_id"))
             return
+        finally:
+            self.memory_hold.clear()
+            if self.memory is not None:
+                self.memory.wake()  # between turns: extract what was just said
         turn = shared.get("turn") or {}
         if turn.get("status") == "refused":  # rate limited: nothing was stored
             return
@@ -302,3 +316,8 @@ class Repl:
             enable_history_search=True,
             enable_open_in_editor=True,  # Ctrl+X Ctrl+E: write the message in $EDITOR
         )
+
+
+def _extracts(spec: Any) -> bool:
+    """Whether the turn flow leaves extraction jobs (it has an ExtractMemories node)."""
+    return any(n.type_name == "ExtractMemories" for n in spec.nodes.values())

@@ -66,4 +66,5 @@ def _bye(repl: Repl, arg: str) -> None:
 
 
 # The commands themselves, registered (in /help's order) as these modules load.
-from cli import slash_model, slash_session  # noqa: E402, F401
+from cli import slash_model, slash_session  # noqa: E402, F401, I001
+from cli import slash_memory  # noqa: E402, F401  (last in /help)

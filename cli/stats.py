@@ -50,6 +50,9 @@ def stats(app: Any, since: str, as_json: bool, prometheus: bool) -> None:
     figures = collect(app.store(), start)
     pool = app.host_pool()  # several Ollama hosts: each one's state and figures, right now
     hosts = pool.status() if pool is not None else []
+    from utils.memory import jobs_sql
+
+    figures["memory"] = jobs_sql.counts(app.store(), start)  # long-term memory (docs/memory.md)
     if as_json:
         if pool is not None:
             from utils.hosts import host_rows
@@ -86,6 +89,7 @@ def render(f: dict[str, Any], since: str) -> str:
         f"session resurrection rate: {_pct(rates['session_resurrection'])}",
         f"streaming disconnect rate: {_pct(rates['streaming_disconnect'])} (the stream broke)",
         f"interrupted rate: {_pct(rates['interrupted'])} (stopped with Ctrl+C)",
+        _memory_line(f.get("memory")),
         "token estimate error (last 20 turns): "
         + (
             ", ".join(f"{m} {e:.1f}%" for m, e in f["token_estimate_error_pct"].items())
@@ -93,6 +97,16 @@ def render(f: dict[str, Any], since: str) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _memory_line(m: dict[str, int] | None) -> str:
+    if not m:
+        return "memory: no data"
+    return (
+        f"memory: {m['memories']} memories; extraction jobs: {m['done']} done ({m['facts']} "
+        f"facts), {m['failed']} failed, {m['pending'] + m['running']} pending; "
+        f"{m['json_retries']} broken-JSON retries; gave way to a turn {m['yields']} times"
+    )
 
 
 def _dist(d: dict[str, Any], unit: str) -> str:

@@ -83,4 +83,13 @@ def exposition(figures: dict[str, Any], hosts: Sequence[HostStatus] = ()) -> str
           registry=registry).set(figures["retries"]["retries"])  # fmt: skip
     Gauge("pocketchat_rate_limited", "Turns refused by the rate limit in the window.",
           registry=registry).set(figures["rate_limited"])  # fmt: skip
+    memory = figures.get("memory")
+    if memory:  # long-term memory (docs/memory.md)
+        jobs = Gauge("pocketchat_memory_jobs", "Memory extraction jobs by status in the window.",
+                     ["status"], registry=registry)  # fmt: skip
+        for status in ("pending", "running", "done", "failed"):
+            jobs.labels(status).set(memory[status])
+        Gauge("pocketchat_memory_json_retries", "Extraction replies asked again (broken JSON).",
+              registry=registry).set(memory["json_retries"])  # fmt: skip
+        Gauge("pocketchat_memories", "Memories kept.", registry=registry).set(memory["memories"])
     return generate_latest(registry).decode("utf-8")

@@ -36,7 +36,7 @@ class TurnRunner:
         self.sink = sink
         self.retry_hint = retry_hint
         settings = app.settings
-        source = flow_source or settings.flow
+        source = flow_source or settings.turn_flow
         self.flow_path = resolve_flow(source, search_path=app.flow_search_path())
         self.spec = load_flow(self.flow_path, app.registry(), extra_imports=settings.imports)
         if chat_turn:  # `chat` and `ask`: the flow must hold a conversation turn

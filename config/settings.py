@@ -151,6 +151,24 @@ class RagSettings:
 
 
 @dataclass(frozen=True)
+class MemorySettings:
+    """Long-term memory across conversations (docs/memory.md); off by default."""
+
+    enabled: bool = False  # true: chat, ask and serve use `flow` (recall + extraction)
+    flow: str = "chat_memory"  # the turn flow used while memory is on (and `flow` is `chat`)
+    embed_model: str = "nomic-embed-text"  # embeds facts and the person's message
+    extract_model: str | None = None  # the model that extracts facts; None = the turn's model
+    top_k: int = 5  # memories recalled per turn, at most
+    min_similarity: float = 0.0  # a memory less similar to the message is not recalled
+    recency_weight: float = 0.1  # added to the cosine for a memory stated just now
+    recency_half_life_days: float = 30.0  # ...and half of it for one stated this long ago
+    dedup_similarity: float = 0.9  # a fact this similar to a memory updates it (no second one)
+    max_facts: int = 10  # facts kept from one turn, at most
+    ask_wait_seconds: float = 30.0  # `ask` waits this long for its extraction, else leaves it
+    poll_seconds: float = 0.05  # how often waiting extraction checks the queue is free
+
+
+@dataclass(frozen=True)
 class Settings:
     model: str = "llama3.2:1b"
     host: str | None = None
@@ -171,7 +189,16 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     log: LogSettings = field(default_factory=LogSettings)
     rag: RagSettings = field(default_factory=RagSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
     sources: tuple[str, ...] = ()  # the files and layers that made these settings
+
+    @property
+    def turn_flow(self) -> str:
+        """The turn flow in effect: `memory.flow` while memory is on and `flow` is the default
+        `chat` (a flow of the person's own is theirs to give the memory nodes)."""
+        if self.memory.enabled and self.flow == "chat":
+            return self.memory.flow
+        return self.flow
 
     @property
     def ollama_host(self) -> str:

@@ -38,6 +38,8 @@ BUILTIN_TYPES: dict[str, str] = {
     "Retrieve": "nodes.retrieve",
     "BuildRagPrompt": "nodes.build_rag_prompt",
     "JudgeAnswer": "nodes.judge_answer",
+    "RecallMemories": "nodes.recall_memories",
+    "ExtractMemories": "nodes.extract_memories",
 }
 
 

@@ -23,7 +23,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serve import auth, health, metrics, openai_routes, page, routes_runs, routes_sessions
+from serve import (
+    auth,
+    health,
+    metrics,
+    openai_routes,
+    page,
+    routes_memory,
+    routes_runs,
+    routes_sessions,
+)
 from serve.model_caps import ModelCapabilities
 from serve.runs import RunManager
 from serve.worker import Worker
@@ -79,9 +88,14 @@ def create_app(root: App) -> Starlette:
         app.state.store = runs.events.store()  # opened on the event loop's thread
         runs.open(asyncio.get_running_loop(), Worker)
         log.info("serve_started", workers=len(runs._workers))
+        # long-term memory: extraction jobs run in the workers' idle time (docs/memory.md)
+        extraction = (root.memory_background(lambda: runs.waiting() > 0, idle_seconds=1.0)
+                      if root.settings.memory.enabled else None)  # fmt: skip
         try:
             yield
         finally:
+            if extraction is not None:
+                await asyncio.to_thread(extraction.stop)
             if not runs.draining:
                 await asyncio.to_thread(runs.drain, 0.0)
             app.state.probe.close()
@@ -98,7 +112,7 @@ def create_app(root: App) -> Starlette:
     stack += [Middleware(RequestIds), auth.middleware()]
     app = Starlette(
         routes=[*health.routes, *routes_sessions.routes, *routes_runs.routes,
-                *openai_routes.routes, *metrics.routes, *page.routes],
+                *routes_memory.routes, *openai_routes.routes, *metrics.routes, *page.routes],
         middleware=stack,
         lifespan=lifespan,
     )  # fmt: skip

@@ -24,6 +24,7 @@ class Job:
     collection: str | None
     key_id: str | None
     queued_at: float
+    user: str | None = None  # an explicit user id: whose long-term memory (docs/memory.md)
 
 
 def end_unstarted(events: EventLog, run_id: str, session_id: str, why: str) -> None:

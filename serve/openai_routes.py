@@ -78,7 +78,8 @@ async def chat_completions(request: Request) -> Response:
     headers = {"X-Session-Id": session.id}
     try:
         started = state.runs.start(session_id=session.id, content=req.content, model=req.model,
-                                   options=req.options or None, key_id=key_id)  # fmt: skip
+                                   options=req.options or None, key_id=key_id,
+                                   user=req.user)  # fmt: skip
     except (RateLimited, QueueFull) as exc:
         status, code = (429, "rate_limited") if isinstance(exc, RateLimited) else (503, "busy")
         wait = {"Retry-After": str(max(1, round(exc.retry_after))), **headers}

@@ -32,6 +32,7 @@ class ChatRequest:
     stream: bool = False
     include_usage: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    user: str | None = None  # OpenAI's `user`: whose long-term memory, under the key
 
 
 def parse(body: Any) -> ChatRequest:
@@ -60,7 +61,9 @@ def parse(body: Any) -> ChatRequest:
     if model is not None and not isinstance(model, str):
         raise BadChatRequest("'model' must be a string")
     stream_options = body.get("stream_options") or {}
+    user = body.get("user")
     return ChatRequest(
+        user=user if isinstance(user, str) and user else None,
         model=model or None, content=turns[-1][1], system="\n\n".join(system) or None,
         history=turns[:-1], stream=bool(body.get("stream")),
         include_usage=bool(isinstance(stream_options, dict)

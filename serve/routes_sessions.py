@@ -148,7 +148,7 @@ async def post_message(request: Request) -> Response:
     try:
         content = field(body, "content", str, required=True)
         model, collection = field(body, "model", str), field(body, "collection", str)
-        options = _options(body)
+        options, user = _options(body), field(body, "user", str)
     except ValueError as exc:
         return error(400, str(exc))
     if not content.strip():
@@ -159,7 +159,7 @@ async def post_message(request: Request) -> Response:
     try:
         started = runs.start(session_id=session.id, content=content, model=model,
                              options=options, collection=collection,
-                             key_id=key_of(request))  # fmt: skip
+                             key_id=key_of(request), user=user or None)  # fmt: skip
     except RateLimited as exc:
         return error(429, str(exc), {"Retry-After": _seconds(exc.retry_after)})
     except QueueFull as exc:

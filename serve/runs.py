@@ -148,7 +148,7 @@ class RunManager:
     def start(
         self, *, session_id: str, content: str, model: str | None = None,
         options: dict[str, Any] | None = None, collection: str | None = None,
-        key_id: str | None = None,
+        key_id: str | None = None, user: str | None = None,
     ) -> StartedRun:  # fmt: skip
         """Check the limits, commit the person's message and the run, queue it."""
         store = self.events.store()
@@ -173,7 +173,7 @@ class RunManager:
                                        model=model or session.model)  # fmt: skip
         store.create_run(run_id, session_id, message.id, key_id)
         job = Job(run_id, session_id, message.id, content, model, options, collection, key_id,
-                  time.monotonic())  # fmt: skip
+                  time.monotonic(), user)  # fmt: skip
         with self._lock:
             try:
                 self.queue.put(job)

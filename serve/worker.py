@@ -68,14 +68,14 @@ class Worker(threading.Thread):
                     flows[name] = build_flow(spec, deps, settings.retry)
                 return flows[name]
 
-            flow_for(settings.flow)  # a broken flow stops the worker before it takes a run
+            flow_for(settings.turn_flow)  # a broken flow stops the worker before it takes a run
             while (claimed := manager.next_job(settings.model)) is not None:
                 job, sink = claimed
                 run_id = job.run_id
                 current.target = sink
                 started = time.monotonic()
                 try:
-                    flow = flow_for(RAG_FLOW if job.collection else settings.flow)
+                    flow = flow_for(RAG_FLOW if job.collection else settings.turn_flow)
                     self._run(flow, job, sink, app.host_display)
                 finally:
                     current.target = None
@@ -97,6 +97,7 @@ class Worker(threading.Thread):
             "user_message_id": job.message_id, "request_id": job.run_id, "origin": "api",
             "model": job.model, "options": job.options, "collection": job.collection,
             "_store": store,
+            "memory_owner": _memory_owner(job),
         }  # fmt: skip
         shared = {k: v for k, v in shared.items() if v is not None}
         error: dict[str, str] | None = None
@@ -126,6 +127,13 @@ class Worker(threading.Thread):
         _finish(events, job.run_id, job.session_id, stopped, turn, error)
         if metrics is not None:
             _observe(metrics, turn, shared)
+
+
+def _memory_owner(job: Job) -> str:
+    """Whose long-term memory the run recalls and extracts: the key's, or its user's."""
+    from utils.memory import owner_for_key
+
+    return owner_for_key(job.key_id, job.user)
 
 
 def _finish(

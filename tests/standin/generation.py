@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,11 @@ def _job(s: StandIn, x: Exchange, body: dict[str, Any], kind: str) -> Job | None
         keep_alive = keep_alive_seconds(body.get("keep_alive"), s.default_keep_alive)
     except BadRequest as exc:
         x.send_error(400, str(exc))
+        return None
+    fmt = body.get("format")
+    if kind != "embed" and fmt not in (None, "", "json") and not isinstance(fmt, dict):
+        x.send_error(400, f'invalid format: {json.dumps(fmt)}; expected "json" or a valid JSON '
+                          "Schema")  # fmt: skip  (as Ollama; the reply itself is the rule's)
         return None
     think = body.get("think")
     if kind != "embed" and think not in (None, False) and not spec.thinking:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import pydantic
@@ -100,9 +100,11 @@ class OllamaService:
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
         think: bool | str | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,  # Ollama's field name
     ) -> ChatStream:
         """A lazy stream of reply text pieces; nothing is sent until the first `next()`.
-        `think` is sent only when given (a model that cannot think answers 400 to it)."""
+        `think` is sent only when given (a model that cannot think answers 400 to it);
+        `format` (`"json"` or a JSON schema) only when given: Ollama constrains the reply."""
 
         def start() -> Iterator[Any]:
             return self._client.chat(
@@ -112,6 +114,7 @@ class OllamaService:
                 options=dict(options) if options else None,
                 keep_alive=self._keep_alive(keep_alive),
                 think=think,
+                format=dict(format) if isinstance(format, Mapping) else format,
             )
 
         return ChatStream(start, model=model, host=self.host, clock=self.clock)

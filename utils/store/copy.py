@@ -56,6 +56,12 @@ TABLES: dict[str, tuple[str, ...]] = {
     "experiment_variants": ("experiment_id", "ord", "label", "batch_id", "flow_name",
                             "flow_file", "params"),
     "flow_run_evals": ("run_id", "evaluation"),
+    "memories": ("id", "owner", "text", "norm", "embedding", "embed_model", "dims",
+                 "source_message_id", "source_session_id", "created_at", "updated_at",
+                 "last_used_at", "use_count"),
+    "memory_owners": ("owner", "version"),
+    "memory_jobs": ("id", "owner", "session_id", "message_id", "model", "status", "attempts",
+                    "json_retries", "yields", "facts", "error", "created_at", "updated_at"),
 }  # fmt: skip
 
 

@@ -352,6 +352,56 @@ def m012_experiments(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m013_memories(db: Database) -> None:
+    """Long-term memory (issue 20, `utils/memory/`): facts about a person (`owner`), kept across
+    conversations with their embedding, their source message and when they were last used;
+    `memory_owners.version` changes with every write to an owner's memories (recall's matrix
+    cache checks it); `memory_jobs` are the extraction jobs, pending until done or failed
+    (never dropped). Plain, portable SQL: the Postgres store ports these tables."""
+    db.executescript(
+        """
+        CREATE TABLE memories (
+            id INTEGER PRIMARY KEY,
+            owner TEXT NOT NULL,
+            text TEXT NOT NULL,
+            norm TEXT NOT NULL,
+            embedding BLOB,
+            embed_model TEXT,
+            dims INTEGER,
+            source_message_id INTEGER,
+            source_session_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_used_at TEXT,
+            use_count INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (owner, norm)
+        );
+        CREATE INDEX idx_memories_owner ON memories (owner, updated_at);
+        CREATE TABLE memory_owners (
+            owner TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        );
+        CREATE TABLE memory_jobs (
+            id INTEGER PRIMARY KEY,
+            owner TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            message_id INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            json_retries INTEGER NOT NULL DEFAULT 0,
+            yields INTEGER NOT NULL DEFAULT 0,
+            facts INTEGER,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (message_id)
+        );
+        CREATE INDEX idx_memory_jobs_status ON memory_jobs (status, id);
+        """
+    )
+
 def known_names() -> list[str]:
     return [m.name for m in MIGRATIONS._migrations]
 

@@ -225,5 +225,5 @@ CREATE TABLE api_keys (
 # The tables whose `id` is an identity (their sequence moves past ids copied in by `db copy`).
 IDENTITY_TABLES = (
     "messages", "summaries", "token_samples", "reply_cache", "flow_runs", "rag_collections",
-    "rag_documents", "rag_chunks", "events",
+    "rag_documents", "rag_chunks", "events", "memories", "memory_jobs",
 )  # fmt: skip
