@@ -43,7 +43,7 @@ from utils.queue.redis_tickets import (
     unavailable,
 )
 from utils.queue.tickets import TicketRow, Verdict
-from utils.queue.wake import wake_for
+from utils.queue.wake import wait_turn, wake_for
 
 if TYPE_CHECKING:
     import redis
@@ -86,21 +86,11 @@ class RedisGate:
         ticket_id, ahead, granted = self._join()
         log.info("gate_joined", host=self.host, ticket=ticket_id, ahead=ahead)
         ticket = RedisTicket(self, ticket_id, ahead)
-        shown: tuple[int, int | None] | None = None
+        waited = False
         try:
-            while not granted:
-                seen = self._wake.count
-                position, eta = self._try_grant(ticket_id)
-                if position == 0:
-                    break
-                rounded = None if eta is None else math.ceil(eta)
-                if (position, rounded) != shown:
-                    shown = (position, rounded)
-                    on_wait(position, eta)
-                if self._wakeable:
-                    self._wake.nap(seen, self.poll)
-                else:
-                    self.clock.sleep(self.poll)
+            if not granted:
+                waited = wait_turn(lambda: self._try_grant(ticket_id), on_wait, self._wake,
+                          wakeable=self._wakeable, poll=self.poll, clock=self.clock)  # fmt: skip
         except BaseException:
             ticket.release()
             log.info("gate_wait_cancelled", host=self.host, ticket=ticket_id)
@@ -108,7 +98,7 @@ class RedisGate:
         ticket.granted_at = self.clock.monotonic()
         ticket._checked = ticket.granted_at
         ticket.waited = ticket.granted_at - joined
-        if shown is not None:
+        if waited:
             log.info("gate_granted", host=self.host, waited=round(ticket.waited, 3), ahead=ahead)
         return ticket
 
