@@ -94,3 +94,14 @@ def test_the_image_copies_every_package_pocketchat_installs() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     assert tops <= copied, tops - copied
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject's `packages` lists every package of the product (a missing one works in the
+    editable dev install and breaks `pip install .`, the image and a person's install)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(project["tool"]["setuptools"]["packages"])
+    tops = {p.split(".")[0] for p in listed}
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for top in tops for init in (ROOT / top).rglob("__init__.py")}  # fmt: skip
+    assert found == listed, (found - listed, listed - found)
