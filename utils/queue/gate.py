@@ -24,7 +24,6 @@ by every pocketchat process on the machine: chats, `ask`, `flow run`.
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import statistics
@@ -38,9 +37,10 @@ import structlog
 
 from utils.clock import Clock, SystemClock
 from utils.queue.contract import GateClosed, WaitCallback
+from utils.queue.line import Heartbeats, LineTicket, eta, wait_turn
 from utils.queue.liveness import this_process
 from utils.queue.tickets import open_queue, read_tickets, remove_stale
-from utils.queue.wake import wait_turn, wake_for
+from utils.queue.wake import wake_for
 from utils.store import immediate
 
 log = structlog.get_logger()
@@ -50,31 +50,14 @@ HISTORY = 20  # finished holds kept per host for the wait estimate
 RECHECK = 0.2  # `held()` asks queue.db again after this long on either clock (or a jump back)
 
 
-class SqliteTicket:
+class SqliteTicket(LineTicket):
     """A place in line, then a held slot. `release()` is idempotent and thread-safe."""
 
     def __init__(self, gate: SqliteGate, ticket_id: int, ahead: int) -> None:
-        self.gate = gate
-        self.id = ticket_id
-        self.ahead = ahead  # live tickets ahead when it joined (the queue depth it saw)
-        self.waited = 0.0  # seconds between joining and being served
-        self.granted_at: float | None = None  # monotonic
-        self.lost = False  # the queue no longer has it (found by a beat or `held()`)
+        super().__init__(gate, ticket_id, ahead)
+        self.gate: SqliteGate = gate
         self._checked = (gate.clock.monotonic(), gate.clock.now())
-        self._lock = threading.Lock()
-        self._released = False
         gate._track(self)
-
-    def release(self) -> None:
-        with self._lock:
-            if self._released:
-                return
-            self._released = True
-        self.gate._untrack(self.id)
-        held = None
-        if self.granted_at is not None and not self.lost:
-            held = max(0.0, self.gate.clock.monotonic() - self.granted_at)
-        self.gate._leave(self.id, held)
 
     def held(self) -> bool:
         if self._released or self.lost:
@@ -91,11 +74,6 @@ class SqliteTicket:
         if self.id not in present:
             self.mark_lost()
         return not self.lost
-
-    def mark_lost(self) -> None:
-        if not self.lost and not self._released and self.granted_at is not None:
-            self.lost = True
-            log.info("gate_ticket_lost", host=self.gate.host, ticket=self.id)
 
 
 class SqliteGate:
@@ -122,10 +100,7 @@ class SqliteGate:
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one connection, shared with the heartbeat thread
-        self._live: dict[int, SqliteTicket] = {}  # this gate's tickets, waiting or holding
-        self._live_lock = threading.Lock()
-        self._beater: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._beats: Heartbeats[SqliteTicket] = Heartbeats(self._beat, heartbeat)
         self._closed = False
         self._wake = wake_for(path, host)
         # a waiter in this process is woken by a release here; only the real clock waits on it
@@ -166,15 +141,9 @@ class SqliteGate:
             return self._median_hold(self._db())
 
     def close(self) -> None:
-        with self._live_lock:
-            left = list(self._live.values())
-        for ticket in left:  # e.g. a chat left while its warm-up holds a ticket
-            ticket.release()
+        self._beats.release_all()  # e.g. a chat left while its warm-up holds a ticket
         self._closed = True
-        self._stop.set()
-        beater = self._beater
-        if beater is not None and beater is not threading.current_thread():
-            beater.join(timeout=5)
+        self._beats.stop()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -223,13 +192,8 @@ class SqliteGate:
                 )  # fmt: skip
                 return 0, None
             position = len(rows) - self.slots + 1
-            median = self._median_hold(conn)
-            if median is None:
-                return position, None
-            rounds = math.ceil(position / self.slots)
             started = [r[1] for r in rows if r[0] == "holding" and r[1] is not None]
-            elapsed = min(max(0.0, now - min(started)), median) if started else 0.0
-            return position, max(0.0, rounds * median - elapsed)
+            return position, eta(position, self.slots, self._median_hold(conn), started, now)
 
         return self._write(check)
 
@@ -252,35 +216,10 @@ class SqliteGate:
 
     # -- the heartbeat thread ------------------------------------------------------------------
     def _track(self, ticket: SqliteTicket) -> None:
-        with self._live_lock:
-            self._live[ticket.id] = ticket
-            if self._beater is None or not self._beater.is_alive():
-                self._stop = threading.Event()
-                self._beater = threading.Thread(
-                    target=self._heartbeats, args=(self._stop,), name="gate-heartbeat", daemon=True
-                )
-                self._beater.start()
+        self._beats.track(ticket)
 
     def _untrack(self, ticket_id: int) -> None:
-        with self._live_lock:
-            self._live.pop(ticket_id, None)
-
-    def _heartbeats(self, stop: threading.Event) -> None:
-        """Every `heartbeat` seconds, beat this gate's live tickets; a holder found gone is
-        marked lost."""
-        while not stop.wait(self.heartbeat):
-            with self._live_lock:
-                tickets = dict(self._live)
-            if not tickets:
-                continue
-            try:
-                beaten = self._beat(sorted(tickets))
-            except Exception as exc:  # a missed beat only matters to other machines
-                log.info("gate_heartbeat_failed", error=str(exc))
-                continue
-            for ticket_id, ticket in tickets.items():
-                if ticket_id not in beaten:
-                    ticket.mark_lost()
+        self._beats.untrack(ticket_id)
 
     def _beat(self, ticket_ids: list[int]) -> set[int]:
         now = self.clock.now()

@@ -20,10 +20,8 @@
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
-import threading
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -32,6 +30,7 @@ import structlog
 
 from utils.clock import Clock, SystemClock
 from utils.queue.contract import GateClosed, WaitCallback
+from utils.queue.line import Heartbeats, eta, wait_turn
 from utils.queue.liveness import this_process
 from utils.queue.redis_lua import BEAT, GRANT, JOIN, LEAVE
 from utils.queue.redis_ticket import RedisTicket
@@ -43,7 +42,7 @@ from utils.queue.redis_tickets import (
     unavailable,
 )
 from utils.queue.tickets import TicketRow, Verdict
-from utils.queue.wake import wait_turn, wake_for
+from utils.queue.wake import wake_for
 
 if TYPE_CHECKING:
     import redis
@@ -72,10 +71,7 @@ class RedisGate:
         self._grant_script = self.client.register_script(GRANT)
         self._beat_script = self.client.register_script(BEAT)
         self._leave_script = self.client.register_script(LEAVE)
-        self._live: dict[int, RedisTicket] = {}
-        self._live_lock = threading.Lock()
-        self._beater: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._beats: Heartbeats[RedisTicket] = Heartbeats(self._beat, heartbeat)
         self._closed = False
         self._wake = wake_for(f"{describe_url(url)}#{namespace}", host)
         self._wakeable = type(clock) is SystemClock  # only the real clock naps on the Wake
@@ -113,15 +109,9 @@ class RedisGate:
         return statistics.median(float(h) for h in holds) if holds else None
 
     def close(self) -> None:
-        with self._live_lock:
-            left = list(self._live.values())
-        for ticket in left:
-            ticket.release()
+        self._beats.release_all()
         self._closed = True
-        self._stop.set()
-        beater = self._beater
-        if beater is not None and beater is not threading.current_thread():
-            beater.join(timeout=5)
+        self._beats.stop()
         self.client.close()
 
     # -- each step one script ----------------------------------------------------------------
@@ -151,14 +141,9 @@ class RedisGate:
         position = int(position)
         if position == 0:
             return 0, None
-        median = self.estimate()
-        if median is None:
-            return position, None
-        rounds = math.ceil(position / self.slots)
         live = [r for r in rows if r.id not in cleared and r.state == "holding"]
         started = [r.granted_at for r in live if r.granted_at is not None]
-        elapsed = min(max(0.0, now - min(started)), median) if started else 0.0
-        return position, max(0.0, rounds * median - elapsed)
+        return position, eta(position, self.slots, self.estimate(), started, now)
 
     def _clear(self, rows: list[TicketRow], now: float) -> list[tuple[TicketRow, Verdict]]:
         removed = self._call(self.tickets.remove_stale, self.host, rows, now, self.ttl)
@@ -184,34 +169,14 @@ class RedisGate:
 
     # -- the heartbeat thread ------------------------------------------------------------------
     def _track(self, ticket: RedisTicket) -> None:
-        with self._live_lock:
-            self._live[ticket.id] = ticket
-            if self._beater is None or not self._beater.is_alive():
-                self._stop = threading.Event()
-                self._beater = threading.Thread(
-                    target=self._heartbeats, args=(self._stop,), name="gate-heartbeat", daemon=True
-                )
-                self._beater.start()
+        self._beats.track(ticket)
 
     def _untrack(self, ticket_id: int) -> None:
-        with self._live_lock:
-            self._live.pop(ticket_id, None)
+        self._beats.untrack(ticket_id)
 
-    def _heartbeats(self, stop: threading.Event) -> None:
-        while not stop.wait(self.heartbeat):
-            with self._live_lock:
-                tickets = dict(self._live)
-            if not tickets:
-                continue
-            try:
-                args = [self.keys.namespace, *map(str, sorted(tickets))]
-                beaten = {int(i) for i in self._call(self._beat_script, args=args)}
-            except Exception as exc:  # a missed beat only matters to other machines
-                log.info("gate_heartbeat_failed", error=str(exc))
-                continue
-            for ticket_id, ticket in tickets.items():
-                if ticket_id not in beaten:
-                    ticket.mark_lost()
+    def _beat(self, ticket_ids: list[int]) -> set[int]:
+        args = [self.keys.namespace, *map(str, ticket_ids)]
+        return {int(i) for i in self._call(self._beat_script, args=args)}
 
     # -- plumbing ------------------------------------------------------------------------------
     def _call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:

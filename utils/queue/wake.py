@@ -4,13 +4,8 @@ shared by every gate of the process (each thread of `pocketchat serve` has its o
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Callable
 from pathlib import Path
-
-from utils.clock import Clock
-from utils.queue.contract import WaitCallback
 
 
 class Wake:
@@ -41,27 +36,3 @@ def wake_for(path: Path | str, host: str) -> Wake:
     key = (str(path.resolve()) if isinstance(path, Path) else path, host)
     with WAKES_LOCK:
         return WAKES.setdefault(key, Wake())
-
-
-def wait_turn(
-    try_grant: Callable[[], tuple[int, float | None]], on_wait: WaitCallback, wake: Wake,
-    *, wakeable: bool, poll: float, clock: Clock,
-) -> bool:  # fmt: skip
-    """Ask `try_grant` (position, eta) until the position is 0 (True if it ever was not: the
-    caller waited); tell `on_wait` each new position and rounded ETA once; between asks, nap
-    on `wake` (a release in this process ends the nap at once) when `wakeable` (the real
-    clock), else sleep `poll` on `clock`."""
-    shown: tuple[int, int | None] | None = None
-    while True:
-        seen = wake.count
-        position, eta = try_grant()
-        if position == 0:
-            return shown is not None
-        rounded = None if eta is None else math.ceil(eta)
-        if (position, rounded) != shown:
-            shown = (position, rounded)
-            on_wait(position, eta)
-        if wakeable:
-            wake.nap(seen, poll)
-        else:
-            clock.sleep(poll)
