@@ -18,6 +18,7 @@ import numpy as np
 import structlog
 
 from utils.memory import memories_sql
+from utils.rag import vector_index
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -51,14 +52,8 @@ _LOCK = threading.Lock()
 
 
 def to_vector(values: list[float]) -> NDArray[np.float32]:
-    array = np.asarray(values, dtype=np.float32)
-    norm = float(np.linalg.norm(array))
-    return array / norm if norm > 0 else array
-
-
-def to_blob(values: list[float]) -> bytes:
-    """A vector as a normalised float32 BLOB (its size is whatever the model returned)."""
-    return to_vector(values).tobytes()
+    """The vector as normalised float32 (its size is whatever the model returned)."""
+    return vector_index.normalise(np.asarray(values, dtype=np.float32))
 
 
 def matrix(store: SqlStore, scope: str, owner: str, model: str) -> Matrix:

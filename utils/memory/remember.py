@@ -14,6 +14,7 @@ import structlog
 from utils.memory import index, memories_sql
 from utils.memory.memories_sql import NewFact
 from utils.memory.text import normalise
+from utils.rag import to_blob
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -39,7 +40,7 @@ def keep_facts(
     if len(facts) != len(vectors):
         raise ValueError(f"{len(facts)} facts but {len(vectors)} embeddings")
     existing = index.matrix(store, scope, owner, model)
-    new = [NewFact(text, normalise(text), index.to_blob(vec), len(vec))
+    new = [NewFact(text, normalise(text), to_blob(vec), len(vec))
            for text, vec in zip(facts, vectors, strict=True)]  # fmt: skip
 
     def run(conn: SqlConn) -> Kept:
