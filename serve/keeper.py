@@ -11,7 +11,6 @@ replica held is freed by the gate's own lease.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -19,6 +18,7 @@ import structlog
 
 from serve.events import EventLog
 from serve.jobs import Job, end_lost
+from serve.periodic import Periodic
 from serve.run_queue import RunQueue
 
 log = structlog.get_logger()
@@ -27,35 +27,21 @@ UNFINISHED = ("queued", "running")
 REQUEUED = "the server that took this run stopped before it began; it waits in line again"
 
 
-class Keeper(threading.Thread):
+class Keeper(Periodic):
+    failed_event = "run_keeper_failed"  # Redis away for a moment: tried again next beat
+
     def __init__(
         self, events: EventLog, queue: RunQueue, running: Callable[[], Sequence[str]],
         every: float, lease: float,
     ) -> None:  # fmt: skip
-        super().__init__(name="run-keeper", daemon=True)
-        self.events = events
+        super().__init__("run-keeper", events, every)
         self.queue = queue
         self.running = running
-        self.every = max(0.05, every)
         self.lease = lease
-        self._stop = threading.Event()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self.is_alive() and self is not threading.current_thread():
-            self.join(5)
-
-    def run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    self.queue.renew(list(self.running()))
-                    self.reap()
-                except Exception as exc:  # Redis away for a moment: try again next beat
-                    log.warning("run_keeper_failed", error=type(exc).__name__)
-                self._stop.wait(self.every)
-        finally:
-            self.events.close_thread_store()
+    def tick(self) -> None:
+        self.queue.renew(list(self.running()))
+        self.reap()
 
     def reap(self) -> int:
         """End the runs whose replica died; how many."""

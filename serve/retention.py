@@ -8,39 +8,23 @@ still replays from what is stored (serve/events.py `replay`).
 
 from __future__ import annotations
 
-import threading
-
 import structlog
 
 from serve.events import EventLog
+from serve.periodic import Periodic
 
 log = structlog.get_logger()
 
 
-class Sweeper(threading.Thread):
+class Sweeper(Periodic):
+    failed_event = "run_events_sweep_failed"  # a missed sweep only keeps logs longer
+
     def __init__(self, events: EventLog, keep_seconds: float, every: float) -> None:
-        super().__init__(name="run-events-sweeper", daemon=True)
-        self.events = events
+        super().__init__("run-events-sweeper", events, every)
         self.keep = keep_seconds
-        self.every = max(0.05, every)
-        self._stop = threading.Event()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self.is_alive() and self is not threading.current_thread():
-            self.join(5)
-
-    def run(self) -> None:
-        try:
-            while True:
-                try:
-                    self.sweep()
-                except Exception as exc:  # a missed sweep only keeps logs longer
-                    log.warning("run_events_sweep_failed", error=type(exc).__name__)
-                if self._stop.wait(self.every):
-                    return
-        finally:
-            self.events.close_thread_store()
+    def tick(self) -> None:
+        self.sweep()
 
     def sweep(self) -> int:
         from utils.store import iso
