@@ -54,10 +54,11 @@ def pocketchat(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @contextmanager
 def serving(
-    data: Path, ollama: str, *args: str, config: str | None = None, name: str = "serve"
+    data: Path, ollama: str | None, *args: str, config: str | None = None, name: str = "serve"
 ) -> Iterator[Server]:
     """`pocketchat serve --port 0`, up and answering /healthz (its output in `data/{name}.out`:
-    replicas sharing a data dir get a name each)."""
+    replicas sharing a data dir get a name each). `ollama` None: no `--host`, the config's
+    hosts (`ollama.hosts`) are used."""
     data.mkdir(parents=True, exist_ok=True)
     extra: list[str] = []
     if config is not None:
@@ -66,8 +67,8 @@ def serving(
     log = data / f"{name}.out"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), *extra, "--data-dir", str(data), "--host",
-             ollama, "serve", "--port", "0", *args],
+            [sys.executable, str(ROOT / "main.py"), *extra, "--data-dir", str(data),
+             *(["--host", ollama] if ollama else []), "serve", "--port", "0", *args],
             stdout=out, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=isolated(data),
         )  # fmt: skip
     try:

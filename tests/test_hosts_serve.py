@@ -4,7 +4,6 @@ and a `serve` process over two hosts answers runs on both and shows each host on
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from tests.serve_client import events, new_session
-from tests.serve_proc import _wait_up, isolated
+from tests.serve_proc import serving
 from tests.standin import StandIn, replies
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +56,9 @@ def test_ask_goes_to_the_host_that_has_the_model_loaded(tmp_path: Path, two: lis
 def test_serve_answers_on_both_hosts_and_shows_each_on_metrics(
     tmp_path: Path, two: list[StandIn]
 ) -> None:
-    data = tmp_path / "d"
-    data.mkdir()
     config = _config(tmp_path / "c.yaml", two, "serve:\n  turns_per_minute: 0\n")
-    log = data / "serve.out"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "--config", str(config), "--data-dir",
-             str(data), "serve", "--port", "0"],
-            stdout=out, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=isolated(data),
-        )  # fmt: skip
-    try:
-        url = _wait_up(proc, log)
+    with serving(tmp_path / "d", None, config=config.read_text()) as running:
+        url = running.url
         runs = []
         for n in range(4):  # at once: two slots, so both hosts answer
             session = new_session(url)
@@ -87,10 +77,3 @@ def test_serve_answers_on_both_hosts_and_shows_each_on_metrics(
             assert f'pocketchat_host_slots{{host="{server.url}"}} 1.0' in text
             assert f'pocketchat_host_in_flight{{host="{server.url}"}} 0.0' in text
             assert f'pocketchat_host_served_total{{host="{server.url}"}} {float(n)}' in text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
